@@ -28,6 +28,7 @@ os.environ.update(
         "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
         "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{AIRFLOW_HOME}/airflow.db",
         "AIRFLOW__LOGGING__BASE_LOG_FOLDER": str(AIRFLOW_HOME / "logs"),
+        "AANS_TASK_RETRIES": "0",
         "XDG_RUNTIME_DIR": str(SESSION_DIR / "run"),
         "PYTHONPATH": os.pathsep.join(
             [str(ROOT / "include"), str(ROOT), os.environ.get("PYTHONPATH", "")]

@@ -1,6 +1,7 @@
 """Settings every DAG of the project shares: owner, retries, tags and the failure callback."""
 
 import logging
+import os
 from datetime import timedelta
 from typing import Any
 
@@ -24,14 +25,23 @@ def on_task_failure(context: Any) -> None:
         getattr(ti, "task_id", "?"),
         getattr(ti, "run_id", "?"),
     )
+    # Imported here: parsing a DAG file must not load the alerting machinery.
+    from aans_analytics.alerts import runs
+
+    try:
+        runs.notify_task_failure(context)
+    except Exception:
+        # A callback that raises would hide the task's own error; the log keeps this one.
+        log.exception("Could not send the failure alert of %s", getattr(ti, "task_id", "?"))
 
 
 def default_args(**overrides: Any) -> dict[str, Any]:
     """The default_args of a project DAG; `overrides` replace single keys."""
     args: dict[str, Any] = {
         "owner": OWNER,
-        "retries": 2,
-        "retry_delay": timedelta(minutes=2),
+        # The test suite sets these low: it runs failures on purpose and must not wait minutes.
+        "retries": int(os.environ.get("AANS_TASK_RETRIES", "2")),
+        "retry_delay": timedelta(seconds=int(os.environ.get("AANS_RETRY_DELAY_SECONDS", "120"))),
         "on_failure_callback": on_task_failure,
     }
     args.update(overrides)

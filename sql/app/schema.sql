@@ -2,8 +2,6 @@
 -- Like the app, it enforces none of our rules: no foreign keys, checks or unique ids, so tests can
 -- reproduce anything a production database may hold. The indexes are the ones the daily SQL needs.
 
-create extension if not exists pgcrypto;
-
 create table if not exists cafes (
     id uuid,
     name text,
@@ -69,6 +67,6 @@ create index if not exists reviews_cafe_created_idx
 on reviews (cafe_id, created_at) include (id, rating);
 
 create index if not exists reservations_cafe_reserved_idx
-on reservations (cafe_id, reserved_for) include (id, party_size, status);
+on reservations (cafe_id, reserved_for) include (id, party_size, status, created_at);
 
 create index if not exists order_items_id_idx on order_items (id);

@@ -112,6 +112,8 @@ create unlogged table analytics_work.scope (
     day_end_at timestamptz not null,
     complete_through timestamptz not null,
     is_final boolean not null,
+    -- Set at publish time: a provisional batch never overwrites a day already sealed.
+    is_skipped boolean not null default false,
     created_at timestamptz not null default now(),
     primary key (batch_id, cafe_id, date)
 );

@@ -1,0 +1,72 @@
+"""
+### analytics_daily
+
+Turns one business day of the AANS app's data into the per-cafe daily analytics tables.
+
+- **Sources** (schema `public` of `aans_postgres`, read-only): `cafes`, `orders`, `order_items`,
+  `calls`, `reviews`, `reservations`.
+- **Targets** (schema `analytics`): `order_analytics`, `menu_item_sales`, `call_metrics`,
+  `call_metrics_hourly`, `customer_satisfaction`, `reservation_analytics`, plus the gate's record in
+  `data_quality_results`.
+- **Grain**: one row per cafe and local date (per hour or menu item for the sparse tables). A run
+  whose logical date is D produces business date D: each cafe's own local day D, in its time zone.
+- **Schedule**: daily at 12:30 UTC for the day before, once the last time zone (UTC-12) has finished
+  day D. Backfills from the UI run the same tasks for each date of the range.
+- **Flow**: `stage_day` aggregates the day into `analytics_work`; `validate_day` runs the Great
+  Expectations gate on the day's source rows and the staged output and records every result;
+  `publish_day` swaps the day in, in one transaction. A refused day leaves the published rows of
+  that day exactly as they were. Re-running a day replaces it with what the source says now.
+- **Params**: `max_invalid_share`, a number or a per-table mapping, overrides the gate's
+  thresholds (`include/expectations/thresholds.yaml`) for one run.
+"""
+
+from datetime import datetime, timedelta
+
+from airflow.sdk import dag, task
+from airflow.timetables.trigger import CronTriggerTimetable
+
+from aans_analytics.assets import DAILY_ASSETS
+from aans_analytics.dag_defaults import PROJECT_TAG, default_args
+
+# Fires at 12:30 UTC on D+1, when the westernmost zone (UTC-12) has ended day D; the interval
+# reaches back to D 00:00 UTC, which becomes the run's logical date, so logical date D = day D.
+SCHEDULE = CronTriggerTimetable(
+    "30 12 * * *", timezone="UTC", interval=timedelta(hours=36, minutes=30)
+)
+
+
+@dag(
+    dag_id="analytics_daily",
+    schedule=SCHEDULE,
+    start_date=datetime(2026, 1, 1),
+    catchup=False,
+    max_active_runs=4,
+    default_args=default_args(),
+    tags=[PROJECT_TAG, "analytics", "daily"],
+    doc_md=__doc__,
+    params={"max_invalid_share": None},
+)
+def analytics_daily() -> None:
+    @task
+    def stage_day(logical_date=None, run_id=None) -> str:
+        from aans_analytics import pipeline
+
+        return pipeline.stage_business_day(logical_date, run_id)
+
+    @task
+    def validate_day(batch_id: str, logical_date=None, run_id=None, params=None) -> dict:
+        from aans_analytics import pipeline
+
+        return pipeline.validate_business_day(batch_id, logical_date, run_id, params)
+
+    @task(outlets=DAILY_ASSETS)
+    def publish_day(batch_id: str, audit: dict, logical_date=None) -> None:
+        from aans_analytics import pipeline
+
+        pipeline.publish_business_day(batch_id, logical_date)
+
+    batch_id = stage_day()
+    publish_day(batch_id, validate_day(batch_id))
+
+
+analytics_daily = analytics_daily()
