@@ -1,0 +1,1 @@
+"""Elasticsearch side of AANS analytics: API request-log metrics and task-log shipping."""
