@@ -1,0 +1,317 @@
+"""Writes the tenant into the app tables: day by day, in time order, through COPY.
+
+Generation runs in this thread while a second thread streams the previous chunk into PostgreSQL
+(psycopg2 releases the GIL while it sends), so both cores work. Memory stays flat: at most two
+days of rows wait for their turn, plus one chunk in flight.
+"""
+
+import io
+import logging
+import time
+from collections import deque
+from collections.abc import Callable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
+from datetime import timedelta
+from typing import Any
+
+import numpy as np
+
+from aans_analytics.tenant import catalog
+from aans_analytics.tenant.cafes import GHOST_CAFES, Cafes, build_cafes
+from aans_analytics.tenant.clock import US_PER_HOUR, build_calendar
+from aans_analytics.tenant.events import DayGenerator, Streams, new_ids
+from aans_analytics.tenant.frame import (
+    Formatter,
+    Frame,
+    concat,
+    copy_text,
+    format_cents,
+    format_choice,
+    format_int,
+    format_phone,
+    format_timestamp,
+    format_uuid,
+)
+from aans_analytics.tenant.invalid import Spoiler
+from aans_analytics.tenant.spec import TenantSpec
+
+log = logging.getLogger(__name__)
+
+Progress = Callable[[str], None]
+TABLES = ("cafes", "orders", "order_items", "calls", "reviews", "reservations")
+# Rows per COPY statement: big enough to amortise a statement, small enough to keep memory flat.
+CHUNK_ROWS = 100_000
+# Reservations can be booked up to 22 days ahead, so the calendar runs that far past the period.
+DAYS_AHEAD = 23
+MAX_AHEAD_US = catalog.MAX_UTC_OFFSET_HOURS * US_PER_HOUR
+
+LAYOUTS: dict[str, list[tuple[str, Formatter]]] = {
+    "orders": [
+        ("id", format_uuid),
+        ("cafe_id", format_uuid),
+        ("created_at", format_timestamp),
+        ("delivery_type", format_choice(catalog.DELIVERY_TYPES + catalog.UNKNOWN_DELIVERY_TYPES)),
+        ("status", format_choice(catalog.ORDER_STATUSES + catalog.UNKNOWN_ORDER_STATUSES)),
+        ("total_amount", format_cents),
+    ],
+    "order_items": [
+        ("id", format_int),
+        ("order_id", format_uuid),
+        ("item_name", format_choice([name for name, _ in catalog.MENU])),
+        ("quantity", format_int),
+        ("unit_price", format_cents),
+    ],
+    "calls": [
+        ("id", format_uuid),
+        ("cafe_id", format_uuid),
+        ("started_at", format_timestamp),
+        ("status", format_choice(catalog.CALL_STATUSES + catalog.UNKNOWN_CALL_STATUSES)),
+        ("duration_seconds", format_int),
+        ("caller_phone", format_phone),
+    ],
+    "reviews": [
+        ("id", format_uuid),
+        ("cafe_id", format_uuid),
+        ("created_at", format_timestamp),
+        ("rating", format_int),
+        (
+            "comment",
+            format_choice(
+                catalog.COMMENTS_NEGATIVE + catalog.COMMENTS_NEUTRAL + catalog.COMMENTS_POSITIVE
+            ),
+        ),
+    ],
+    "reservations": [
+        ("id", format_uuid),
+        ("cafe_id", format_uuid),
+        ("created_at", format_timestamp),
+        ("reserved_for", format_timestamp),
+        ("party_size", format_int),
+        (
+            "status",
+            format_choice(catalog.RESERVATION_STATUSES + catalog.UNKNOWN_RESERVATION_STATUSES),
+        ),
+    ],
+}
+
+
+def is_empty(conn: Any) -> bool:
+    """True when the app tables hold no cafe (or do not exist yet)."""
+    with conn.cursor() as cur:
+        cur.execute("select to_regclass('cafes') is null")
+        missing = cur.fetchone()[0]
+        if not missing:
+            cur.execute("select not exists (select from cafes)")
+            missing = cur.fetchone()[0]
+    conn.rollback()
+    return bool(missing)
+
+
+def generate(
+    conn: Any, spec: TenantSpec, progress: Progress | None = None, *, vacuum: bool = True
+) -> dict[str, int]:
+    """Write the tenant through a psycopg2 connection with COPY; return rows written per table.
+
+    The app tables must exist and hold no cafe. Everything is written in one transaction, so an
+    interrupted load leaves the tables empty. Then the tables are analysed, and with `vacuum` also
+    vacuumed, which sets the visibility map that index-only scans need.
+    """
+    if not is_empty(conn):
+        raise ValueError("the app tables already hold a tenant; generate into empty tables")
+    report = progress or (lambda message: None)
+    started = time.monotonic()
+
+    rngs = [np.random.default_rng(seed) for seed in np.random.SeedSequence(spec.seed).spawn(7)]
+    streams = Streams(*rngs[2:])
+    calendar = build_calendar(catalog.ZONES, spec.start_date, spec.days + DAYS_AHEAD)
+    cafes = build_cafes(spec, calendar, rngs[0], new_ids(streams.ids, spec.cafes + GHOST_CAFES))
+    days = DayGenerator(spec, cafes, calendar, streams)
+    spoiler = Spoiler(spec.invalid_share, rngs[1], cafes.ids[cafes.count :], days.new_ids)
+
+    try:
+        indexes = _drop_indexes(conn)
+        with _Writer(conn) as writer:
+            writer.send("cafes", _cafes_frame(cafes), _cafe_layout(cafes))
+            queues = {table: _TimeOrderedQueue(table, writer) for table in TABLES[1:]}
+            for day in range(spec.days):
+                # Once local day `day` is drawn everywhere, no later day can add a row before
+                # the horizon: the earliest zone starts its next day 14 hours before UTC does.
+                horizon = int(calendar.day_start_naive_us(day + 1)) - MAX_AHEAD_US
+                for table, frame in days.day(day).items():
+                    spoiler.spoil(table, frame)
+                    queues[table].add(frame, horizon)
+                _report_day(report, spec, day, writer.rows)
+            for queue in queues.values():
+                queue.flush()
+        _create_indexes(conn, indexes, report)
+        conn.commit()
+    except BaseException:
+        conn.rollback()
+        raise
+    rows = {table: writer.rows.get(table, 0) for table in TABLES}
+    log.info("Tenant written in %.1f s: %s", time.monotonic() - started, rows)
+    report(f"tenant: {sum(rows.values()):,} rows written in {time.monotonic() - started:.0f} s")
+
+    _maintain(conn, vacuum, report)
+    return rows
+
+
+class _Writer:
+    """Runs COPY statements on a second thread, at most two behind the generator."""
+
+    def __init__(self, conn: Any):
+        self.conn = conn
+        self.rows: dict[str, int] = {}
+        self.pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="tenant-copy")
+        self.in_flight: deque[Future[None]] = deque()
+
+    def __enter__(self) -> "_Writer":
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        try:
+            while self.in_flight:
+                self.in_flight.popleft().result()
+        finally:
+            self.pool.shutdown(wait=True, cancel_futures=True)
+
+    def send(
+        self, table: str, frame: Frame, layout: Sequence[tuple[str, Formatter]] | None = None
+    ) -> None:
+        layout = layout or LAYOUTS[table]
+        payload = copy_text(frame, layout)
+        while len(self.in_flight) >= 2:
+            self.in_flight.popleft().result()
+        # Table and column names come from the fixed layouts above, never from input.
+        statement = f"copy {table} ({', '.join(name for name, _ in layout)}) from stdin"
+        self.in_flight.append(self.pool.submit(self._copy, statement, payload))
+        self.rows[table] = self.rows.get(table, 0) + len(frame)
+
+    def _copy(self, statement: str, payload: bytes) -> None:
+        with self.conn.cursor() as cur:
+            cur.copy_expert(statement, io.BytesIO(payload), size=1 << 20)
+
+
+class _TimeOrderedQueue:
+    """Holds a table's rows until no later day can add an earlier row; then writes them in order."""
+
+    def __init__(self, table: str, writer: _Writer):
+        self.table = table
+        self.writer = writer
+        self.waiting: Frame | None = None
+        self.ready: list[Frame] = []
+        self.ready_rows = 0
+        self.next_id = 1
+
+    def add(self, frame: Frame, horizon_us: int) -> None:
+        frame = frame.sorted()
+        if self.waiting is not None:
+            # Both parts are sorted already: the stable sort merges two runs in linear time.
+            frame = concat([self.waiting, frame]).sorted()
+        cut = int(np.searchsorted(frame.key, horizon_us, side="left"))
+        self.ready.append(frame.take(slice(0, cut)))
+        self.ready_rows += cut
+        self.waiting = frame.take(slice(cut, None))
+        if self.ready_rows >= CHUNK_ROWS:
+            self._write()
+
+    def flush(self) -> None:
+        if self.waiting is not None:
+            self.ready.append(self.waiting)
+            self.ready_rows += len(self.waiting)
+            self.waiting = None
+        self._write()
+
+    def _write(self) -> None:
+        rows = concat(self.ready)
+        self.ready, self.ready_rows = [], 0
+        if not len(rows):
+            return
+        if self.table == "order_items":
+            # A bigint id from a sequence grows with the physical order of the rows.
+            rows.columns["id"] = np.arange(self.next_id, self.next_id + len(rows), dtype=np.int64)
+            self.next_id += len(rows)
+        for start in range(0, len(rows), CHUNK_ROWS):
+            self.writer.send(self.table, rows.take(slice(start, start + CHUNK_ROWS)))
+
+
+def _cafes_frame(cafes: Cafes) -> Frame:
+    """The cafes, in the order the app created them."""
+    frame = Frame(
+        cafes.created_us,
+        {
+            "id": cafes.ids[: cafes.count],
+            "name": np.arange(cafes.count),
+            "timezone": cafes.zone,
+            "created_at": cafes.created_us,
+        },
+    )
+    return frame.sorted()
+
+
+def _cafe_layout(cafes: Cafes) -> list[tuple[str, Formatter]]:
+    return [
+        ("id", format_uuid),
+        ("name", format_choice(cafes.names)),
+        ("timezone", format_choice(catalog.ZONES)),
+        ("created_at", format_timestamp),
+    ]
+
+
+def _report_day(report: Progress, spec: TenantSpec, day: int, rows: dict[str, int]) -> None:
+    step = max(1, spec.days // 10)
+    done = day + 1
+    if done % step == 0 or done == spec.days:
+        message = (
+            f"tenant: {done}/{spec.days} days generated (to {spec.start_date + timedelta(day)}),"
+            f" {sum(rows.values()):,} rows written"
+        )
+        log.info("%s", message)
+        report(message)
+
+
+def _drop_indexes(conn: Any) -> list[str]:
+    """Drop the app tables' indexes for the load; return the statements that recreate them.
+
+    Building an index once from sorted rows is several times faster than growing it row by row,
+    and the rows on disk come out the same. Indexes behind constraints stay where they are.
+    """
+    with conn.cursor() as cur:
+        cur.execute(
+            "select i.indexrelid::regclass::text, pg_get_indexdef(i.indexrelid)"
+            " from pg_index as i"
+            " left join pg_constraint as c on c.conindid = i.indexrelid"
+            " where i.indrelid = any(%s::regclass[]) and c.oid is null",
+            (list(TABLES),),
+        )
+        found = cur.fetchall()
+        for name, _ in found:
+            # The name comes from the catalogue, quoted by regclass where it needs quoting.
+            cur.execute(f"drop index {name}")
+    return [definition for _, definition in found]
+
+
+def _create_indexes(conn: Any, definitions: list[str], report: Progress) -> None:
+    started = time.monotonic()
+    with conn.cursor() as cur:
+        cur.execute("set local maintenance_work_mem = '512MB'")
+        for definition in definitions:
+            cur.execute(definition)
+    if definitions:
+        report(f"tenant: {len(definitions)} indexes rebuilt in {time.monotonic() - started:.0f} s")
+
+
+def _maintain(conn: Any, vacuum: bool, report: Progress) -> None:
+    """Refresh planner statistics, and with `vacuum` the visibility map, of every app table."""
+    started = time.monotonic()
+    autocommit = conn.autocommit
+    # VACUUM cannot run inside a transaction block.
+    conn.autocommit = True
+    try:
+        with conn.cursor() as cur:
+            for table in TABLES:
+                cur.execute(f"vacuum (analyze) {table}" if vacuum else f"analyze {table}")
+    finally:
+        conn.autocommit = autocommit
+    done = "vacuumed and analysed" if vacuum else "analysed"
+    report(f"tenant: tables {done} in {time.monotonic() - started:.0f} s")
