@@ -1,9 +1,12 @@
--- One row per alert (rule and subject): its state and when it was seen and notified, newest first.
--- Reads only the columns every version of alert_events has, so later columns do not break it.
+-- One row per alert (rule and subject): its state, value against threshold, and when it was seen
+-- and notified, newest first. Replaces the original application server's in-memory alert list.
 select
-    a.rule,
-    a.subject,
-    a.state,
+    a.rule_name,
+    a.subject_label as subject,
+    a.severity,
+    a.status,
+    a.measured_value,
+    a.threshold,
     a.first_seen_at,
     a.last_seen_at,
     a.last_notified_at
@@ -12,5 +15,5 @@ where
     true
     [[and a.last_seen_at >= cast({{date_from}} as timestamptz)]]
     [[and a.first_seen_at < cast({{date_to}} as timestamptz) + interval '1 day']]
-order by a.last_seen_at desc, a.rule asc
+order by a.last_seen_at desc, a.rule_name asc
 limit 200
