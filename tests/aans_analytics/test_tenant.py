@@ -20,6 +20,17 @@ import pytest
 from aans_analytics.tenant import TenantSpec, generate, is_empty
 from aans_analytics.tenant.catalog import ZONES
 from aans_analytics.tenant.clock import US_PER_DAY, build_calendar, utc_us
+from aans_analytics.tenant.frame import (
+    Column,
+    Frame,
+    copy_binary,
+    encode_cents,
+    encode_choice,
+    encode_int,
+    encode_phone,
+    encode_timestamp,
+    encode_uuid,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 TABLES = ("cafes", "orders", "order_items", "calls", "reviews", "reservations")
@@ -507,6 +518,80 @@ def test_wall_times_map_to_the_zone_database_across_daylight_saving_changes():
             mismatched += 1
     assert mismatched < 200
     assert utc_us(datetime(1970, 1, 2, tzinfo=UTC)) == US_PER_DAY
+
+
+def test_binary_copy_round_trips_every_column_type(make_db):
+    import io
+    from decimal import Decimal
+
+    db = make_db()
+    texts = ["plain", "", "Crème brûlée ☕", "line\nbreak\ttab \\ backslash", '"quoted"']
+    ids = [uuid.UUID(int=n * 0x0123456789ABCDEF + 1) for n in range(5)]
+    moments = [
+        datetime(1999, 12, 31, 23, 59, 59, 999999, tzinfo=UTC),
+        datetime(2000, 1, 1, tzinfo=UTC),
+        datetime(2026, 3, 29, 1, 0, 0, 1, tzinfo=UTC),
+        datetime(2038, 1, 19, 3, 14, 8, tzinfo=UTC),
+        datetime(2026, 12, 31, 23, 59, 59, tzinfo=UTC),
+    ]
+    cents = [0, 1, -150, 9_999_999_999, 123_456]
+    frame = Frame(
+        np.arange(5),
+        {
+            "u": np.frombuffer(b"".join(i.bytes for i in ids), dtype=np.uint8).reshape(5, 16),
+            "t": np.array([utc_us(moment) for moment in moments], dtype=np.int64),
+            "s": np.array([-32768, -1, 0, 6, 32767]),
+            "i": np.array([-(2**31), -5, 0, 1, 2**31 - 1]),
+            "b": np.array([-(2**63), -1, 0, 1, 2**63 - 1], dtype=np.int64),
+            "n": np.array(cents, dtype=np.int64),
+            "c": np.array([4, 3, 2, 1, 0]),
+            "p": np.array([0, 1, 1234567, 9999999, 42]),
+        },
+    )
+    frame.set_null("s", np.array([1]))
+    frame.set_null("c", np.array([4]))
+    frame.set_null("u", np.array([3]))
+    layout = [
+        Column("u", "uuid", encode_uuid),
+        Column("t", "timestamptz", encode_timestamp),
+        Column("s", "int2", encode_int(">i2")),
+        Column("i", "int4", encode_int(">i4")),
+        Column("b", "int8", encode_int(">i8")),
+        Column("n", "numeric", encode_cents),
+        Column("c", "text", encode_choice(texts)),
+        Column("p", "text", encode_phone),
+    ]
+    conn = db.connect()
+    try:
+        with conn.cursor() as cur:
+            cur.execute(
+                "create table round_trip (u uuid, t timestamptz, s smallint, i int, b bigint,"
+                " n numeric(12, 2), c text, p text)"
+            )
+            cur.copy_expert(
+                "copy round_trip (u, t, s, i, b, n, c, p) from stdin (format binary)",
+                io.BytesIO(copy_binary(frame, layout)),
+            )
+            cur.execute("select u, t, s, i, b, n, c, p from round_trip")
+            loaded = cur.fetchall()
+    finally:
+        conn.close()
+
+    expected = [
+        (
+            None if row == 3 else ids[row],
+            moments[row],
+            None if row == 1 else [-32768, -1, 0, 6, 32767][row],
+            [-(2**31), -5, 0, 1, 2**31 - 1][row],
+            [-(2**63), -1, 0, 1, 2**63 - 1][row],
+            Decimal(cents[row]) / 100,
+            None if row == 4 else texts[4 - row],
+            ["+15550000000", "+15550000001", "+15551234567", "+15559999999", "+15550000042"][row],
+        )
+        for row in range(5)
+    ]
+    as_loaded = [(None if u is None else uuid.UUID(u), *rest) for u, *rest in loaded]
+    assert as_loaded == expected
 
 
 def test_command_line_loads_a_tenant(make_db):

@@ -19,18 +19,18 @@ import numpy as np
 from aans_analytics.tenant import catalog
 from aans_analytics.tenant.cafes import GHOST_CAFES, Cafes, build_cafes
 from aans_analytics.tenant.clock import US_PER_HOUR, build_calendar
-from aans_analytics.tenant.events import DayGenerator, Streams, new_ids
+from aans_analytics.tenant.events import COMMENTS, DayGenerator, Streams, new_ids
 from aans_analytics.tenant.frame import (
-    Formatter,
+    Column,
     Frame,
     concat,
-    copy_text,
-    format_cents,
-    format_choice,
-    format_int,
-    format_phone,
-    format_timestamp,
-    format_uuid,
+    copy_binary,
+    encode_cents,
+    encode_choice,
+    encode_int,
+    encode_phone,
+    encode_timestamp,
+    encode_uuid,
 )
 from aans_analytics.tenant.invalid import Spoiler
 from aans_analytics.tenant.spec import TenantSpec
@@ -45,51 +45,55 @@ CHUNK_ROWS = 100_000
 DAYS_AHEAD = 23
 MAX_AHEAD_US = catalog.MAX_UTC_OFFSET_HOURS * US_PER_HOUR
 
-LAYOUTS: dict[str, list[tuple[str, Formatter]]] = {
+LAYOUTS: dict[str, list[Column]] = {
     "orders": [
-        ("id", format_uuid),
-        ("cafe_id", format_uuid),
-        ("created_at", format_timestamp),
-        ("delivery_type", format_choice(catalog.DELIVERY_TYPES + catalog.UNKNOWN_DELIVERY_TYPES)),
-        ("status", format_choice(catalog.ORDER_STATUSES + catalog.UNKNOWN_ORDER_STATUSES)),
-        ("total_amount", format_cents),
+        Column("id", "uuid", encode_uuid),
+        Column("cafe_id", "uuid", encode_uuid),
+        Column("created_at", "timestamptz", encode_timestamp),
+        Column(
+            "delivery_type",
+            "text",
+            encode_choice(catalog.DELIVERY_TYPES + catalog.UNKNOWN_DELIVERY_TYPES),
+        ),
+        Column(
+            "status", "text", encode_choice(catalog.ORDER_STATUSES + catalog.UNKNOWN_ORDER_STATUSES)
+        ),
+        Column("total_amount", "numeric", encode_cents),
     ],
     "order_items": [
-        ("id", format_int),
-        ("order_id", format_uuid),
-        ("item_name", format_choice([name for name, _ in catalog.MENU])),
-        ("quantity", format_int),
-        ("unit_price", format_cents),
+        Column("id", "int8", encode_int(">i8")),
+        Column("order_id", "uuid", encode_uuid),
+        Column("item_name", "text", encode_choice([name for name, _ in catalog.MENU])),
+        Column("quantity", "int4", encode_int(">i4")),
+        Column("unit_price", "numeric", encode_cents),
     ],
     "calls": [
-        ("id", format_uuid),
-        ("cafe_id", format_uuid),
-        ("started_at", format_timestamp),
-        ("status", format_choice(catalog.CALL_STATUSES + catalog.UNKNOWN_CALL_STATUSES)),
-        ("duration_seconds", format_int),
-        ("caller_phone", format_phone),
+        Column("id", "uuid", encode_uuid),
+        Column("cafe_id", "uuid", encode_uuid),
+        Column("started_at", "timestamptz", encode_timestamp),
+        Column(
+            "status", "text", encode_choice(catalog.CALL_STATUSES + catalog.UNKNOWN_CALL_STATUSES)
+        ),
+        Column("duration_seconds", "int4", encode_int(">i4")),
+        Column("caller_phone", "text", encode_phone),
     ],
     "reviews": [
-        ("id", format_uuid),
-        ("cafe_id", format_uuid),
-        ("created_at", format_timestamp),
-        ("rating", format_int),
-        (
-            "comment",
-            format_choice(
-                catalog.COMMENTS_NEGATIVE + catalog.COMMENTS_NEUTRAL + catalog.COMMENTS_POSITIVE
-            ),
-        ),
+        Column("id", "uuid", encode_uuid),
+        Column("cafe_id", "uuid", encode_uuid),
+        Column("created_at", "timestamptz", encode_timestamp),
+        Column("rating", "int2", encode_int(">i2")),
+        Column("comment", "text", encode_choice(COMMENTS)),
     ],
     "reservations": [
-        ("id", format_uuid),
-        ("cafe_id", format_uuid),
-        ("created_at", format_timestamp),
-        ("reserved_for", format_timestamp),
-        ("party_size", format_int),
-        (
+        Column("id", "uuid", encode_uuid),
+        Column("cafe_id", "uuid", encode_uuid),
+        Column("created_at", "timestamptz", encode_timestamp),
+        Column("reserved_for", "timestamptz", encode_timestamp),
+        Column("party_size", "int4", encode_int(">i4")),
+        Column(
             "status",
-            format_choice(catalog.RESERVATION_STATUSES + catalog.UNKNOWN_RESERVATION_STATUSES),
+            "text",
+            encode_choice(catalog.RESERVATION_STATUSES + catalog.UNKNOWN_RESERVATION_STATUSES),
         ),
     ],
 }
@@ -128,10 +132,15 @@ def generate(
     days = DayGenerator(spec, cafes, calendar, streams)
     spoiler = Spoiler(spec.invalid_share, rngs[1], cafes.ids[cafes.count :], days.new_ids)
 
+    cafe_layout = _cafe_layout(cafes)
+    _check_columns(conn, {**LAYOUTS, "cafes": cafe_layout})
+    encoding = conn.encoding
+    # Texts go out as UTF-8 bytes; the server converts them to its own encoding.
+    conn.set_client_encoding("UTF8")
     try:
         indexes = _drop_indexes(conn)
         with _Writer(conn) as writer:
-            writer.send("cafes", _cafes_frame(cafes), _cafe_layout(cafes))
+            writer.send("cafes", _cafes_frame(cafes), cafe_layout)
             queues = {table: _TimeOrderedQueue(table, writer) for table in TABLES[1:]}
             for day in range(spec.days):
                 # Once local day `day` is drawn everywhere, no later day can add a row before
@@ -148,6 +157,8 @@ def generate(
     except BaseException:
         conn.rollback()
         raise
+    finally:
+        conn.set_client_encoding(encoding)
     rows = {table: writer.rows.get(table, 0) for table in TABLES}
     log.info("Tenant written in %.1f s: %s", time.monotonic() - started, rows)
     report(f"tenant: {sum(rows.values()):,} rows written in {time.monotonic() - started:.0f} s")
@@ -175,15 +186,14 @@ class _Writer:
         finally:
             self.pool.shutdown(wait=True, cancel_futures=True)
 
-    def send(
-        self, table: str, frame: Frame, layout: Sequence[tuple[str, Formatter]] | None = None
-    ) -> None:
+    def send(self, table: str, frame: Frame, layout: Sequence[Column] | None = None) -> None:
         layout = layout or LAYOUTS[table]
-        payload = copy_text(frame, layout)
+        payload = copy_binary(frame, layout)
         while len(self.in_flight) >= 2:
             self.in_flight.popleft().result()
         # Table and column names come from the fixed layouts above, never from input.
-        statement = f"copy {table} ({', '.join(name for name, _ in layout)}) from stdin"
+        columns = ", ".join(column.name for column in layout)
+        statement = f"copy {table} ({columns}) from stdin (format binary)"
         self.in_flight.append(self.pool.submit(self._copy, statement, payload))
         self.rows[table] = self.rows.get(table, 0) + len(frame)
 
@@ -249,12 +259,12 @@ def _cafes_frame(cafes: Cafes) -> Frame:
     return frame.sorted()
 
 
-def _cafe_layout(cafes: Cafes) -> list[tuple[str, Formatter]]:
+def _cafe_layout(cafes: Cafes) -> list[Column]:
     return [
-        ("id", format_uuid),
-        ("name", format_choice(cafes.names)),
-        ("timezone", format_choice(catalog.ZONES)),
-        ("created_at", format_timestamp),
+        Column("id", "uuid", encode_uuid),
+        Column("name", "text", encode_choice(cafes.names)),
+        Column("timezone", "text", encode_choice(catalog.ZONES)),
+        Column("created_at", "timestamptz", encode_timestamp),
     ]
 
 
@@ -268,6 +278,29 @@ def _report_day(report: Progress, spec: TenantSpec, day: int, rows: dict[str, in
         )
         log.info("%s", message)
         report(message)
+
+
+def _check_columns(conn: Any, layouts: dict[str, list[Column]]) -> None:
+    """Binary COPY needs every column's exact type: name any that differs from what we send."""
+    with conn.cursor() as cur:
+        cur.execute(
+            "select c.relname, a.attname, t.typname"
+            " from pg_attribute as a"
+            " join pg_class as c on c.oid = a.attrelid"
+            " join pg_type as t on t.oid = a.atttypid"
+            " where a.attrelid = any(%s::regclass[]) and a.attnum > 0 and not a.attisdropped",
+            (list(TABLES),),
+        )
+        actual = {(table, column): pg_type for table, column, pg_type in cur.fetchall()}
+    wrong = [
+        f"{table}.{column.name} is {actual.get((table, column.name), 'missing')},"
+        f" not {column.pg_type}"
+        for table, layout in layouts.items()
+        for column in layout
+        if actual.get((table, column.name)) != column.pg_type
+    ]
+    if wrong:
+        raise ValueError("the app tables differ from sql/app/schema.sql: " + "; ".join(wrong))
 
 
 def _drop_indexes(conn: Any) -> list[str]:
