@@ -33,7 +33,7 @@ class CardResult:
 
 
 def render_dashboards(conn: Any, out_dir: Path, dashboards: list[Dashboard] | None = None) -> Path:
-    """Render every dashboard definition from the tables behind `conn` (psycopg2) into
+    """Render every dashboard definition from the tables behind `conn` (psycopg2 or 3) into
     `out_dir/index.html`; return the page's path.
     """
     started = time.monotonic()
@@ -61,7 +61,7 @@ def run_card(conn: Any, card: Card, values: dict[str, object]) -> CardResult:
         with conn.cursor() as cur:
             cur.execute("set transaction read only")
             cur.execute(statement, params)
-            columns = [column[0] for column in cur.description]
+            columns = [_column_name(column) for column in cur.description]
             rows = [tuple(row) for row in cur.fetchall()]
         conn.rollback()
         return CardResult(columns, rows)
@@ -218,6 +218,12 @@ def _format(value: Any, card: Card | None, column: str) -> str:
             decimals = int(setting.get("decimals", 0 if float(value).is_integer() else 2))
         return f"{float(value):,.{decimals}f}"
     return str(value)
+
+
+def _column_name(column: Any) -> str:
+    # psycopg 3 describes a column with an object, psycopg2 with a tuple-like one.
+    name = getattr(column, "name", None)
+    return str(name if name is not None else column[0])
 
 
 def _plain(value: Any) -> Any:

@@ -16,13 +16,12 @@ SCHEMA = "analytics"
 
 
 def ensure_readonly_role(conn: Any, role: str, password: str) -> bool:
-    """Create or correct `role` on a psycopg2 connection; return True when it was created.
+    """Create or correct `role` (psycopg2 or psycopg 3 connection); return True if created.
 
     The role can log in, has USAGE on schema analytics and SELECT on its tables (present and
     future), starts every transaction read-only, and holds no other right.
     """
-    from psycopg2 import sql
-
+    sql = _sql_module(conn)
     if role not in READONLY_ROLES:
         raise ValueError(f"Role {role!r} is not one of the read-only roles {READONLY_ROLES}")
     if not password:
@@ -62,3 +61,15 @@ def ensure_readonly_role(conn: Any, role: str, password: str) -> bool:
     conn.commit()
     log.info("Read-only role %s %s", role, "created" if created else "checked")
     return created
+
+
+def _sql_module(conn: Any) -> Any:
+    """psycopg2's or psycopg 3's `sql` module, matching the connection (Airflow's PostgresHook
+    hands out psycopg 3 connections when that driver is installed)."""
+    if type(conn).__module__.startswith("psycopg2"):
+        from psycopg2 import sql as psycopg2_sql
+
+        return psycopg2_sql
+    from psycopg import sql as psycopg3_sql
+
+    return psycopg3_sql
