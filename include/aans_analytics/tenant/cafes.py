@@ -48,10 +48,10 @@ def build_cafes(
     created_us = _created_at(spec, calendar, rng, zone, opened_mid_range)
 
     scale = rng.lognormal(0.0, 0.35, count)
-    scale /= scale.mean()
     if dormant is not None:
-        # Limitation: a dormant cafe makes the tenant's totals a little lower than count x rate.
         scale[dormant] = 0.0
+    # Rates are per active cafe: the sizes of the cafes with events average 1.
+    scale /= scale[scale > 0].mean()
 
     menu_size, menu_item, menu_price = _menus(count, rng)
     return Cafes(

@@ -101,13 +101,18 @@ LAYOUTS: dict[str, list[Column]] = {
 
 def is_empty(conn: Any) -> bool:
     """True when the app tables hold no cafe (or do not exist yet)."""
+    from psycopg2.extensions import TRANSACTION_STATUS_IDLE
+
+    was_idle = conn.get_transaction_status() == TRANSACTION_STATUS_IDLE
     with conn.cursor() as cur:
         cur.execute("select to_regclass('cafes') is null")
         missing = cur.fetchone()[0]
         if not missing:
             cur.execute("select not exists (select from cafes)")
             missing = cur.fetchone()[0]
-    conn.rollback()
+    if was_idle:
+        # End the read we started; a transaction the caller had open stays theirs.
+        conn.rollback()
     return bool(missing)
 
 
@@ -139,7 +144,7 @@ def generate(
     conn.set_client_encoding("UTF8")
     try:
         indexes = _drop_indexes(conn)
-        with _Writer(conn) as writer:
+        with _Writer(conn, frozen=_truncate_if_empty(conn)) as writer:
             writer.send("cafes", _cafes_frame(cafes), cafe_layout)
             queues = {table: _TimeOrderedQueue(table, writer) for table in TABLES[1:]}
             for day in range(spec.days):
@@ -170,8 +175,9 @@ def generate(
 class _Writer:
     """Runs COPY statements on a second thread, at most two behind the generator."""
 
-    def __init__(self, conn: Any):
+    def __init__(self, conn: Any, frozen: bool):
         self.conn = conn
+        self.options = "format binary, freeze" if frozen else "format binary"
         self.rows: dict[str, int] = {}
         self.pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="tenant-copy")
         self.in_flight: deque[Future[None]] = deque()
@@ -193,7 +199,7 @@ class _Writer:
             self.in_flight.popleft().result()
         # Table and column names come from the fixed layouts above, never from input.
         columns = ", ".join(column.name for column in layout)
-        statement = f"copy {table} ({columns}) from stdin (format binary)"
+        statement = f"copy {table} ({columns}) from stdin ({self.options})"
         self.in_flight.append(self.pool.submit(self._copy, statement, payload))
         self.rows[table] = self.rows.get(table, 0) + len(frame)
 
@@ -301,6 +307,21 @@ def _check_columns(conn: Any, layouts: dict[str, list[Column]]) -> None:
     ]
     if wrong:
         raise ValueError("the app tables differ from sql/app/schema.sql: " + "; ".join(wrong))
+
+
+def _truncate_if_empty(conn: Any) -> bool:
+    """Truncate the app tables when all are empty, so that COPY may write its rows frozen.
+
+    Rows frozen on load are visible to everyone without hint bits or a later vacuum rewriting
+    every page. Only an empty table qualifies: nothing is ever deleted here.
+    """
+    with conn.cursor() as cur:
+        for table in TABLES:
+            cur.execute(f"select exists (select from {table})")
+            if cur.fetchone()[0]:
+                return False
+        cur.execute(f"truncate {', '.join(TABLES)}")
+    return True
 
 
 def _drop_indexes(conn: Any) -> list[str]:
