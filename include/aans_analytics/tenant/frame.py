@@ -17,6 +17,8 @@ import numpy as np
 
 @dataclass
 class Frame:
+    """Rows of one table: `key` is when the app appended each row; `nulls` marks NULL values."""
+
     key: np.ndarray
     columns: dict[str, np.ndarray]
     nulls: dict[str, np.ndarray] = field(default_factory=dict)
@@ -43,8 +45,8 @@ class Frame:
 
 
 def concat(frames: Sequence[Frame]) -> Frame:
-    """The rows of `frames` one after another (all frames have the same columns)."""
-    frames = [frame for frame in frames if len(frame)] or list(frames[:1])
+    """The rows of `frames` (at least one, all with the same columns) one after another."""
+    frames = [frame for frame in frames if len(frame)] or [frames[0]]
     if len(frames) == 1:
         return frames[0]
     masked = {name for frame in frames for name in frame.nulls}

@@ -130,46 +130,53 @@ def generate(
     report = progress or (lambda message: None)
     started = time.monotonic()
 
+    encoding = conn.encoding
+    if encoding != "UTF8":
+        # Texts go out as UTF-8 bytes; the server converts them to its own encoding.
+        conn.set_client_encoding("UTF8")
+    try:
+        rows = _write(conn, spec, report)
+        conn.commit()
+    except BaseException:
+        conn.rollback()
+        raise
+    finally:
+        if encoding != "UTF8":
+            conn.set_client_encoding(encoding)
+    log.info("Tenant written in %.1f s: %s", time.monotonic() - started, rows)
+    report(f"tenant: {sum(rows.values()):,} rows written in {time.monotonic() - started:.0f} s")
+
+    _maintain(conn, vacuum, report)
+    return rows
+
+
+def _write(conn: Any, spec: TenantSpec, report: Progress) -> dict[str, int]:
+    """Draw the tenant day by day and load it, inside the caller's transaction."""
     rngs = [np.random.default_rng(seed) for seed in np.random.SeedSequence(spec.seed).spawn(7)]
     streams = Streams(*rngs[2:])
     calendar = build_calendar(catalog.ZONES, spec.start_date, spec.days + DAYS_AHEAD)
     cafes = build_cafes(spec, calendar, rngs[0], new_ids(streams.ids, spec.cafes + GHOST_CAFES))
     days = DayGenerator(spec, cafes, calendar, streams)
     spoiler = Spoiler(spec.invalid_share, rngs[1], cafes.ids[cafes.count :], days.new_ids)
-
     cafe_layout = _cafe_layout(cafes)
     _check_columns(conn, {**LAYOUTS, "cafes": cafe_layout})
-    encoding = conn.encoding
-    # Texts go out as UTF-8 bytes; the server converts them to its own encoding.
-    conn.set_client_encoding("UTF8")
-    try:
-        indexes = _drop_indexes(conn)
-        with _Writer(conn, frozen=_truncate_if_empty(conn)) as writer:
-            writer.send("cafes", _cafes_frame(cafes), cafe_layout)
-            queues = {table: _TimeOrderedQueue(table, writer) for table in TABLES[1:]}
-            for day in range(spec.days):
-                # Once local day `day` is drawn everywhere, no later day can add a row before
-                # the horizon: the earliest zone starts its next day 14 hours before UTC does.
-                horizon = int(calendar.day_start_naive_us(day + 1)) - MAX_AHEAD_US
-                for table, frame in days.day(day).items():
-                    spoiler.spoil(table, frame)
-                    queues[table].add(frame, horizon)
-                _report_day(report, spec, day, writer.rows)
-            for queue in queues.values():
-                queue.flush()
-        _create_indexes(conn, indexes, report)
-        conn.commit()
-    except BaseException:
-        conn.rollback()
-        raise
-    finally:
-        conn.set_client_encoding(encoding)
-    rows = {table: writer.rows.get(table, 0) for table in TABLES}
-    log.info("Tenant written in %.1f s: %s", time.monotonic() - started, rows)
-    report(f"tenant: {sum(rows.values()):,} rows written in {time.monotonic() - started:.0f} s")
 
-    _maintain(conn, vacuum, report)
-    return rows
+    indexes = _drop_indexes(conn)
+    with _Writer(conn, frozen=_truncate_if_empty(conn)) as writer:
+        writer.send("cafes", _cafes_frame(cafes), cafe_layout)
+        queues = {table: _TimeOrderedQueue(table, writer) for table in TABLES[1:]}
+        for day in range(spec.days):
+            # Once local day `day` is drawn everywhere, no later day can add a row before the
+            # horizon: the earliest zone starts its next day 14 hours before UTC does.
+            horizon = int(calendar.day_start_naive_us(day + 1)) - MAX_AHEAD_US
+            for table, frame in days.day(day).items():
+                spoiler.spoil(table, frame)
+                queues[table].add(frame, horizon)
+            _report_day(report, spec, day, writer.rows)
+        for queue in queues.values():
+            queue.flush()
+    _create_indexes(conn, indexes, report)
+    return {table: writer.rows.get(table, 0) for table in TABLES}
 
 
 class _Writer:
@@ -239,6 +246,8 @@ class _TimeOrderedQueue:
         self._write()
 
     def _write(self) -> None:
+        if not self.ready:
+            return
         rows = concat(self.ready)
         self.ready, self.ready_rows = [], 0
         if not len(rows):
