@@ -232,3 +232,6 @@ def set_calls(db: Any, cafe_id: str, date: str, total: int, answered: int) -> No
         " answered_calls = excluded.answered_calls, missed_calls = excluded.missed_calls",
         (cafe_id, date, total, answered, total - answered),
     )
+
+
+ROOT_DAGS = Path(__file__).resolve().parents[2] / "dags"

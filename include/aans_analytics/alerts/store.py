@@ -22,12 +22,17 @@ _STATE_COLUMNS = (
 )
 
 
-def connect_warehouse(conn_id: str = POSTGRES_CONN_ID) -> Any:
-    """A psycopg2 connection to the warehouse that gives up quickly when it does not answer."""
-    import psycopg2
-    from airflow.sdk import BaseHook
+def connect_warehouse(connection: Any = None) -> Any:
+    """A psycopg2 connection to the warehouse that gives up quickly when it does not answer.
 
-    connection = BaseHook.get_connection(conn_id)
+    `connection` is an Airflow connection; by default `aans_postgres` as a task sees it.
+    """
+    import psycopg2
+
+    if connection is None:
+        from airflow.sdk import BaseHook
+
+        connection = BaseHook.get_connection(POSTGRES_CONN_ID)
     args: dict[str, Any] = {
         "host": connection.host,
         "port": connection.port,
