@@ -230,3 +230,6 @@ def reader_conn(populated_db):
 def sql_files() -> list[Path]:
     root = Path(__file__).resolve().parents[2] / "sql" / "dashboards"
     return sorted(root.glob("*/*.sql"))
+
+
+ROOT_DIR = Path(__file__).resolve().parents[2]

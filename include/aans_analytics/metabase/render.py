@@ -21,6 +21,7 @@ log = logging.getLogger(__name__)
 
 PAGE_NAME = "index.html"
 ROW_HEIGHT_PX = 56
+GAP_PX = 12
 TABLE_ROW_LIMIT = 50
 COLORS = ["#509EE3", "#88BF4D", "#A989C5", "#EF8C8C", "#F9D45C", "#F2A86F", "#98D9D9", "#7172AD"]
 
@@ -105,14 +106,17 @@ def _card_body(card: Card, result: CardResult) -> str:
         return '<p class="empty">No data for these filters yet.</p>'
     if card.display == "scalar":
         value = _format(result.rows[0][0], card, result.columns[0])
-        return f'<p class="big">{html.escape(value)}</p>'
+        size = "big" if len(value) <= 12 else "big long"
+        return f'<p class="{size}">{html.escape(value)}</p>'
     if card.display == "table":
         return _table(result)
     figure = _figure(card, result)
-    height = card.size_y * ROW_HEIGHT_PX - 56
+    # The tile spans size_y grid rows and the gaps between them; its title takes the rest.
+    height = card.size_y * ROW_HEIGHT_PX + (card.size_y - 1) * GAP_PX - 64
+    left = figure.layout.margin.l if figure.layout.margin.l is not None else 48
     figure.update_layout(
         height=max(height, 140),
-        margin={"l": 48, "r": 16, "t": 8, "b": 32},
+        margin={"l": left, "r": 40, "t": 8, "b": 32},
         paper_bgcolor="rgba(0,0,0,0)",
         plot_bgcolor="rgba(0,0,0,0)",
         font={"family": "Lato, Helvetica, Arial, sans-serif", "size": 12, "color": "#4C5773"},
@@ -141,27 +145,65 @@ def _figure(card: Card, result: CardResult) -> Any:
         pie = go.Pie(labels=data[label], values=data[value], hole=0.55, sort=False)
         return go.Figure(pie)
     figure = go.Figure()
+    colors = {
+        metric: options["color"]
+        for metric, options in (settings.get("series_settings") or {}).items()
+        if isinstance(options, dict) and options.get("color")
+    }
+    right_axis = _right_axis_metric(card.display, metrics, settings)
     for metric in metrics:
         name = _label(metric)
+        marker = {"color": colors[metric]} if metric in colors else None
         if card.display == "line":
             figure.add_trace(
-                go.Scatter(x=data[dimension], y=data[metric], name=name, mode="lines+markers")
+                go.Scatter(
+                    x=data[dimension],
+                    y=data[metric],
+                    name=name,
+                    mode="lines+markers",
+                    marker=marker,
+                    yaxis="y2" if metric == right_axis else "y",
+                )
             )
         elif card.display == "row":
             # Largest at the top: Plotly draws the first category at the bottom.
             figure.add_trace(
-                go.Bar(y=data[dimension][::-1], x=data[metric][::-1], name=name, orientation="h")
+                go.Bar(
+                    y=data[dimension][::-1],
+                    x=data[metric][::-1],
+                    name=name,
+                    orientation="h",
+                    marker=marker,
+                )
             )
         else:
-            figure.add_trace(go.Bar(x=data[dimension], y=data[metric], name=name))
+            figure.add_trace(go.Bar(x=data[dimension], y=data[metric], name=name, marker=marker))
     if settings.get("stackable.stack_type") == "stacked":
         figure.update_layout(barmode="stack")
     figure.update_layout(showlegend=len(metrics) > 1)
     figure.update_xaxes(showgrid=False)
     figure.update_yaxes(gridcolor="#EEF0F3")
+    if right_axis:
+        figure.update_layout(
+            yaxis2={"overlaying": "y", "side": "right", "showgrid": False, "rangemode": "tozero"},
+            yaxis={"rangemode": "tozero"},
+        )
     if card.display == "row":
-        figure.update_yaxes(automargin=True)
+        longest = max((len(str(label)) for label in data[dimension]), default=4)
+        figure.update_layout(margin={"l": min(24 + 7 * longest, 260)})
     return figure
+
+
+def _right_axis_metric(display: str, metrics: list[str], settings: dict[str, Any]) -> str | None:
+    """The series a line chart draws against a second axis on the right (revenue against
+    orders), named in Metabase's own `series_settings.<column>.axis`."""
+    if display != "line":
+        return None
+    series = settings.get("series_settings") or {}
+    for metric in metrics:
+        if isinstance(series.get(metric), dict) and series[metric].get("axis") == "right":
+            return metric
+    return None
 
 
 def _gauge(card: Card, value: float) -> Any:
@@ -268,7 +310,7 @@ section h2 {{ margin: 0; font-size: 20px; }}
 .lead {{ margin: 4px 0; color: #696E7B; font-size: 14px; }}
 .filters {{ margin: 0 0 12px; color: #949AAB; font-size: 12px; }}
 .grid {{ display: grid; grid-template-columns: repeat(24, minmax(0, 1fr));
-  grid-auto-rows: {ROW_HEIGHT_PX}px; gap: 12px; }}
+  grid-auto-rows: {ROW_HEIGHT_PX}px; gap: {GAP_PX}px; }}
 .card {{ background: #fff; border: 1px solid #EEECEC; border-radius: 8px;
   box-shadow: 0 1px 3px rgba(0,0,0,0.06); padding: 12px 16px; overflow: hidden;
   display: flex; flex-direction: column; }}
@@ -276,7 +318,7 @@ section h2 {{ margin: 0; font-size: 20px; }}
 .card .hint {{ margin: 2px 0 0; font-size: 11px; color: #949AAB; }}
 .card .body {{ flex: 1; min-height: 0; }}
 .big {{ font-size: 40px; font-weight: 900; margin: 12px 0 0; color: #2E353B; }}
-.card-scalar .big {{ white-space: nowrap; overflow: hidden; text-overflow: ellipsis; }}
+.big.long {{ font-size: 20px; font-weight: 700; }}
 .empty, .error {{ color: #949AAB; font-size: 13px; margin-top: 16px; }}
 .error {{ color: #ED6E6E; }}
 .table {{ overflow: auto; max-height: 100%; }}
