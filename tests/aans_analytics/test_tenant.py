@@ -249,7 +249,8 @@ def test_returns_the_rows_it_wrote_and_reports_progress(tenant):
     for table in TABLES:
         assert rows[table] == db.value(f"select count(*) from {table}") > 0, table
     assert len(messages) >= 5
-    assert any("days generated" in message for message in messages)
+    assert any("days drawn" in message for message in messages)
+    assert "committed" in messages[-2] and "analysed" in messages[-1]
 
 
 def test_is_empty_and_refuses_to_write_twice(tenant, make_db):

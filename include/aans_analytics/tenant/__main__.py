@@ -64,7 +64,8 @@ def main(argv: list[str] | None = None) -> int:
         if not is_empty(conn):
             log.error("The app tables already hold a tenant; nothing written.")
             return 1
-        rows = generate(conn, spec, progress=log.info, vacuum=not args.no_vacuum)
+        # The generator logs its progress; the handler above shows it.
+        rows = generate(conn, spec, vacuum=not args.no_vacuum)
     finally:
         conn.close()
     for table, count in rows.items():

@@ -127,7 +127,7 @@ def generate(
     """
     if not is_empty(conn):
         raise ValueError("the app tables already hold a tenant; generate into empty tables")
-    report = progress or (lambda message: None)
+    report = _Reporter(progress)
     started = time.monotonic()
 
     encoding = conn.encoding
@@ -143,14 +143,14 @@ def generate(
     finally:
         if encoding != "UTF8":
             conn.set_client_encoding(encoding)
-    log.info("Tenant written in %.1f s: %s", time.monotonic() - started, rows)
-    report(f"tenant: {sum(rows.values()):,} rows written in {time.monotonic() - started:.0f} s")
+    report(f"tenant: {sum(rows.values()):,} rows committed in {time.monotonic() - started:.0f} s")
+    log.info("Rows per table: %s", rows)
 
     _maintain(conn, vacuum, report)
     return rows
 
 
-def _write(conn: Any, spec: TenantSpec, report: Progress) -> dict[str, int]:
+def _write(conn: Any, spec: TenantSpec, report: "_Reporter") -> dict[str, int]:
     """Draw the tenant day by day and load it, inside the caller's transaction."""
     rngs = [np.random.default_rng(seed) for seed in np.random.SeedSequence(spec.seed).spawn(7)]
     streams = Streams(*rngs[2:])
@@ -165,6 +165,7 @@ def _write(conn: Any, spec: TenantSpec, report: Progress) -> dict[str, int]:
     with _Writer(conn, frozen=_truncate_if_empty(conn)) as writer:
         writer.send("cafes", _cafes_frame(cafes), cafe_layout)
         queues = {table: _TimeOrderedQueue(table, writer) for table in TABLES[1:]}
+        drawn = cafes.count
         for day in range(spec.days):
             # Once local day `day` is drawn everywhere, no later day can add a row before the
             # horizon: the earliest zone starts its next day 14 hours before UTC does.
@@ -172,7 +173,8 @@ def _write(conn: Any, spec: TenantSpec, report: Progress) -> dict[str, int]:
             for table, frame in days.day(day).items():
                 spoiler.spoil(table, frame)
                 queues[table].add(frame, horizon)
-            _report_day(report, spec, day, writer.rows)
+                drawn += len(frame)
+            report.day(spec, day, drawn)
         for queue in queues.values():
             queue.flush()
     _create_indexes(conn, indexes, report)
@@ -283,16 +285,25 @@ def _cafe_layout(cafes: Cafes) -> list[Column]:
     ]
 
 
-def _report_day(report: Progress, spec: TenantSpec, day: int, rows: dict[str, int]) -> None:
-    step = max(1, spec.days // 10)
-    done = day + 1
-    if done % step == 0 or done == spec.days:
-        message = (
-            f"tenant: {done}/{spec.days} days generated (to {spec.start_date + timedelta(day)}),"
-            f" {sum(rows.values()):,} rows written"
-        )
+class _Reporter:
+    """Tells the log and the caller's progress callback, if any, how the load goes."""
+
+    def __init__(self, progress: Progress | None):
+        self.progress = progress
+
+    def __call__(self, message: str) -> None:
         log.info("%s", message)
-        report(message)
+        if self.progress is not None:
+            self.progress(message)
+
+    def day(self, spec: TenantSpec, day: int, drawn: int) -> None:
+        """Report about every tenth of the days, and the last one."""
+        done = day + 1
+        if done % max(1, spec.days // 10) == 0 or done == spec.days:
+            self(
+                f"tenant: {done}/{spec.days} days drawn (to {spec.start_date + timedelta(day)}),"
+                f" {drawn:,} rows"
+            )
 
 
 def _check_columns(conn: Any, layouts: dict[str, list[Column]]) -> None:
@@ -354,7 +365,7 @@ def _drop_indexes(conn: Any) -> list[str]:
     return [definition for _, definition in found]
 
 
-def _create_indexes(conn: Any, definitions: list[str], report: Progress) -> None:
+def _create_indexes(conn: Any, definitions: list[str], report: _Reporter) -> None:
     started = time.monotonic()
     with conn.cursor() as cur:
         cur.execute("set local maintenance_work_mem = '512MB'")
@@ -364,7 +375,7 @@ def _create_indexes(conn: Any, definitions: list[str], report: Progress) -> None
         report(f"tenant: {len(definitions)} indexes rebuilt in {time.monotonic() - started:.0f} s")
 
 
-def _maintain(conn: Any, vacuum: bool, report: Progress) -> None:
+def _maintain(conn: Any, vacuum: bool, report: _Reporter) -> None:
     """Refresh planner statistics, and with `vacuum` the visibility map, of every app table."""
     started = time.monotonic()
     autocommit = conn.autocommit
