@@ -7,7 +7,7 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from tests.metabase.conftest import ADMIN_EMAIL, ADMIN_PASSWORD
 
-from aans_analytics.metabase.api import router
+from aans_analytics.metabase.api import authorized, router
 from aans_analytics.metabase.sync import sync
 
 
@@ -20,6 +20,8 @@ def api(standin, monkeypatch):
     )
     app = FastAPI()
     app.include_router(router)
+    # Airflow's auth check is exercised through the real API server in the plugin test below.
+    app.dependency_overrides[authorized] = lambda: None
     with TestClient(app) as test_client:
         yield test_client
 
@@ -92,3 +94,49 @@ def test_metabase_failures_become_502(api, synced):
 
     assert answer.status_code == 502
     assert "injected 500" in answer.json()["detail"]
+
+
+PASSWORD = "metabase-api-test-pw"
+
+
+@pytest.fixture
+def airflow_api(airflow_db, standin, tmp_path, monkeypatch):
+    """Airflow's own API server app with the project plugin, one admin user `viewer`."""
+    import json
+
+    from airflow.api_fastapi import app as api_app
+
+    host = standin.url.removeprefix("http://")
+    monkeypatch.setenv(
+        "AIRFLOW_CONN_METABASE_DEFAULT",
+        f"http://{quote(ADMIN_EMAIL, safe='')}:{quote(ADMIN_PASSWORD, safe='')}@{host}",
+    )
+    passwords = tmp_path / "passwords.json"
+    passwords.write_text(json.dumps({"viewer": PASSWORD}))
+    monkeypatch.setenv(
+        "AIRFLOW__CORE__AUTH_MANAGER",
+        "airflow.api_fastapi.auth.managers.simple.simple_auth_manager.SimpleAuthManager",
+    )
+    monkeypatch.setenv("AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS", "viewer:admin")
+    monkeypatch.setenv("AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_PASSWORDS_FILE", str(passwords))
+    monkeypatch.setenv("AIRFLOW__API_AUTH__JWT_SECRET", "test-only-secret-" + "0123456789" * 5)
+    api_app.purge_cached_app()
+    with TestClient(api_app.create_app()) as test_client:
+        yield test_client
+    api_app.purge_cached_app()
+
+
+def test_through_the_airflow_plugin_behind_airflow_auth(airflow_api, synced):
+    assert airflow_api.get("/aans/metabase/dashboards").status_code in (401, 403)
+    forged = {"Authorization": "Bearer not-a-token"}
+    assert airflow_api.get("/aans/metabase/dashboards", headers=forged).status_code in (401, 403)
+
+    token = airflow_api.post("/auth/token", json={"username": "viewer", "password": PASSWORD})
+    assert token.status_code == 201, token.text
+    headers = {"Authorization": f"Bearer {token.json()['access_token']}"}
+    answer = airflow_api.get("/aans/metabase/dashboards", headers=headers)
+
+    assert answer.status_code == 200, answer.text
+    assert {d["name"] for d in answer.json()} == {
+        d["name"] for d in synced.state.dashboards.values()
+    }

@@ -34,7 +34,7 @@ def test_render_draws_every_card_offline(populated_db, tmp_path):
     charts = [display for _, display in cards if display in ("gauge", "line", "bar", "row", "pie")]
     assert text.count('class="plotly-graph-div"') == len(charts)
     assert text.count('<p class="big') == len([d for _, d in cards if d == "scalar"])
-    assert "<p class=\"error\">" not in text
+    assert '<p class="error">' not in text
     # Self-contained: Plotly's code is inline and nothing is fetched from elsewhere.
     assert not re.search(r"<script[^>]+src=", text)
     assert "Plotly" in text and len(text) > 1_000_000
@@ -55,5 +55,5 @@ def test_render_keeps_going_when_a_table_is_missing(empty_db, tmp_path):
         conn.close()
 
     text = page.read_text()
-    assert text.count("<p class=\"error\">") == len(_defined_cards())
+    assert text.count('<p class="error">') == len(_defined_cards())
     assert "does not exist" in text

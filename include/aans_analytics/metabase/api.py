@@ -1,8 +1,9 @@
 """HTTP endpoints over the managed Metabase dashboards, mounted by the project's Airflow plugin.
 
 `router` is included in the FastAPI app that `plugins/aans_api.py` serves on Airflow's API
-server, behind Airflow's authentication. Every call goes to Metabase through `MetabaseClient`
-with the `metabase_default` connection; Metabase's own refusals come back as 502 with its message.
+server; each route requires Airflow's authentication and read access to `metabase_provision`.
+Every call goes to Metabase through `MetabaseClient` with the `metabase_default` connection;
+Metabase's own refusals come back as 502 with its message.
 """
 
 import logging
@@ -10,6 +11,8 @@ from collections.abc import Iterator
 from datetime import date
 from typing import Annotated, Any
 
+from airflow.api_fastapi.auth.managers.models.resource_details import DagAccessEntity
+from airflow.api_fastapi.core_api.security import requires_access_dag
 from fastapi import APIRouter, Depends, HTTPException
 from pydantic import BaseModel, Field
 
@@ -19,8 +22,14 @@ from aans_analytics.metabase.sync import MANAGED_COLLECTION
 log = logging.getLogger(__name__)
 
 METABASE_CONN_ID = "metabase_default"
+PROVISION_DAG_ID = "metabase_provision"
 
-router = APIRouter(prefix="/metabase", tags=["metabase"])
+# Airflow puts no authentication in front of plugin apps: every route requires a user whom
+# Airflow's auth manager lets read the runs of metabase_provision (the DAG that owns these
+# dashboards). One module-level callable, so tests can override it by identity.
+authorized = requires_access_dag("GET", DagAccessEntity.RUN, PROVISION_DAG_ID)
+
+router = APIRouter(prefix="/metabase", tags=["metabase"], dependencies=[Depends(authorized)])
 
 
 def get_client() -> Iterator[MetabaseClient]:
