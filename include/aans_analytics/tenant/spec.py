@@ -2,6 +2,7 @@
 
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from typing import Any
 
 from aans_analytics.tenant.catalog import MAX_UTC_OFFSET_HOURS
 
@@ -58,7 +59,7 @@ class TenantSpec:
         return (self.last_local_date - self.start_date).days + 1
 
     @classmethod
-    def last_days(cls, days: int, end_at: datetime, **options: object) -> "TenantSpec":
+    def last_days(cls, days: int, end_at: datetime, **options: Any) -> "TenantSpec":
         """A spec whose events cover the `days` UTC calendar days up to and including end_at's."""
         start = end_at.astimezone(UTC).date() - timedelta(days=days - 1)
-        return cls(start_date=start, end_at=end_at, **options)  # type: ignore[arg-type]
+        return cls(start_date=start, end_at=end_at, **options)
