@@ -193,6 +193,8 @@ def make_db(pg_socket_dir: Path) -> Iterator:
 
 def load(db: Db, spec: TenantSpec, messages: list[str] | None = None) -> dict[str, int]:
     conn = db.connect()
+    # The loader keeps to one transaction whatever the connection's mode.
+    conn.autocommit = messages is not None
     try:
         progress = messages.append if messages is not None else None
         return generate(conn, spec, progress=progress, vacuum=False)

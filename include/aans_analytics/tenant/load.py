@@ -130,10 +130,12 @@ def generate(
     report = _Reporter(progress)
     started = time.monotonic()
 
-    encoding = conn.encoding
+    encoding, autocommit = conn.encoding, conn.autocommit
     if encoding != "UTF8":
         # Texts go out as UTF-8 bytes; the server converts them to its own encoding.
         conn.set_client_encoding("UTF8")
+    # One transaction even on an autocommit connection: all or nothing, and COPY FREEZE needs it.
+    conn.autocommit = False
     try:
         rows = _write(conn, spec, report)
         conn.commit()
@@ -141,6 +143,7 @@ def generate(
         conn.rollback()
         raise
     finally:
+        conn.autocommit = autocommit
         if encoding != "UTF8":
             conn.set_client_encoding(encoding)
     report(f"tenant: {sum(rows.values()):,} rows committed in {time.monotonic() - started:.0f} s")
