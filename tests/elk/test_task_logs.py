@@ -23,10 +23,11 @@ LOGGING_CONFIG_CLASS = "aans_analytics.elk.task_logging.LOGGING_CONFIG"
 
 
 def _reset_airflow_logging_state() -> None:
-    """Forget the remote-logging setup Airflow cached when this process first configured it."""
+    """Forget the logging and executor setup Airflow cached when this process first read them."""
     import airflow.logging_config
     import airflow.sdk.log
     from airflow.config_templates import airflow_local_settings
+    from airflow.executors import executor_loader
 
     importlib.reload(airflow_local_settings)
     import aans_analytics.elk.task_logging as task_logging
@@ -35,6 +36,8 @@ def _reset_airflow_logging_state() -> None:
     airflow.sdk.log._ActiveLoggingConfig.logging_config_loaded = False
     airflow.sdk.log.logging_processors.cache_clear()
     airflow.logging_config._ActiveLoggingConfig.logging_config_loaded = False
+    # The executor named by [core] executor is cached per process as well.
+    executor_loader._executor_names.clear()
 
 
 def _closed_port() -> int:
@@ -60,6 +63,16 @@ def remote_logging(airflow_db):
             "AIRFLOW__ELASTICSEARCH__INDEX_PATTERNS": "airflow-logs",
             "AIRFLOW__ELASTICSEARCH_CONFIGS__MAX_RETRIES": "0",
             "AIRFLOW__CORE__DAGS_FOLDER": str(PROBE_DAGS),
+            # dag.test(use_executor=True) names the bundle "dags-folder"; point it at the probe.
+            "AIRFLOW__DAG_PROCESSOR__DAG_BUNDLE_CONFIG_LIST": json.dumps(
+                [
+                    {
+                        "name": "dags-folder",
+                        "classpath": "airflow.dag_processing.bundles.local.LocalDagBundle",
+                        "kwargs": {"path": str(PROBE_DAGS)},
+                    }
+                ]
+            ),
             "AIRFLOW__CORE__EXECUTOR": "tests.elk.inline_executor.InlineExecutor",
         }
         for name, value in settings.items():
