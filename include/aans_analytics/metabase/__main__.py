@@ -1,4 +1,4 @@
-"""Command line: `python -m aans_analytics.metabase {sync,plan,ensure-role,render}`.
+"""Command line: `python -m aans_analytics.metabase {sync [--plan],plan,ensure-role,render}`.
 
 Connections are Airflow's (`AIRFLOW_CONN_<ID>` environment variables work without any Airflow
 database), so people without Airflow running use the same settings the DAG uses.
@@ -26,6 +26,8 @@ def main(argv: list[str] | None = None) -> int:
         command = commands.add_parser(name, help=helptext)
         command.add_argument("--metabase-conn", default=METABASE_CONN_ID)
         command.add_argument("--warehouse-conn", default=WAREHOUSE_CONN_ID)
+        if name == "sync":
+            command.add_argument("--plan", action="store_true", help="same as the plan command")
     role = commands.add_parser("ensure-role", help="create or check Metabase's read-only role")
     role.add_argument("--postgres-conn", default=POSTGRES_CONN_ID)
     role.add_argument("--warehouse-conn", default=WAREHOUSE_CONN_ID)
@@ -41,7 +43,7 @@ def main(argv: list[str] | None = None) -> int:
         report = sync_metabase(
             _connection(args.metabase_conn),
             _connection(args.warehouse_conn),
-            plan=args.command == "plan",
+            plan=args.command == "plan" or getattr(args, "plan", False),
         )
         sys.stdout.write(report.summary() + "\n")
         return 0
