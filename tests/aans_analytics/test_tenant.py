@@ -410,14 +410,18 @@ def test_zones_include_half_hour_45_minute_and_daylight_saving(tenant):
     assert "UTC" in zones
 
 
-def test_some_events_fall_exactly_on_local_midnight(tenant):
+def test_some_events_fall_exactly_on_local_midnight_or_its_last_microsecond(tenant):
     db, _, _ = tenant
     for table, column in EVENT_TIMES.items():
-        at_midnight = db.value(
-            f"select count(*) from {table} as e join cafes as c on c.id = e.cafe_id"
-            f" where (e.{column} at time zone c.timezone)::time = '00:00:00'"
-        )
+        at_midnight, at_last_microsecond = db.query(
+            f"select count(*) filter (where local_time = '00:00:00'),"
+            f" count(*) filter (where local_time = '23:59:59.999999')"
+            f" from (select (e.{column} at time zone c.timezone)::time as local_time"
+            f" from {table} as e join cafes as c on c.id = e.cafe_id) as s"
+        )[0]
         assert at_midnight > 0, table
+        if table != "reservations":
+            assert at_last_microsecond > 0, table
 
 
 def test_cafes_created_mid_range_have_no_earlier_events_and_one_cafe_has_none(tenant):

@@ -11,12 +11,19 @@ import numpy as np
 
 from aans_analytics.tenant import catalog
 from aans_analytics.tenant.cafes import CALLER_POOL, Cafes
-from aans_analytics.tenant.clock import US_PER_HOUR, US_PER_SECOND, ZoneCalendar, utc_us
+from aans_analytics.tenant.clock import (
+    US_PER_DAY,
+    US_PER_HOUR,
+    US_PER_SECOND,
+    ZoneCalendar,
+    utc_us,
+)
 from aans_analytics.tenant.frame import Frame
 from aans_analytics.tenant.spec import TenantSpec
 
-# One cafe-day in this many has an event at exactly 00:00:00 local time, the edge a date
-# computation most easily gets wrong. A fixed cadence (not chance) so that small tenants have some.
+# One cafe-day in this many has an event at exactly 00:00:00 local time, and another one in as many
+# has one at its last microsecond, the edges a date computation most easily gets wrong. A fixed
+# cadence (not chance) so that small tenants have some.
 MIDNIGHT_CADENCE = 16
 US_PER_QUARTER = 15 * 60 * US_PER_SECOND
 
@@ -122,8 +129,9 @@ class DayGenerator:
         wall = np.minimum(hour, 23) * US_PER_HOUR + rng.integers(0, US_PER_HOUR, len(cafe))
 
         first = np.cumsum(counts) - counts
-        at_midnight = (np.arange(self.cafes.count) * 7 + day * 3 + salt) % MIDNIGHT_CADENCE == 0
-        wall[first[at_midnight & (counts > 0)]] = 0
+        cadence = (np.arange(self.cafes.count) * 7 + day * 3 + salt) % MIDNIGHT_CADENCE
+        wall[first[(cadence == 0) & (counts > 0)]] = 0
+        wall[first[(cadence == MIDNIGHT_CADENCE // 2) & (counts > 0)]] = US_PER_DAY - 1
 
         utc = self.calendar.to_utc(self.cafes.zone[cafe], day, wall)
         keep = (utc >= self.cafes.created_us[cafe]) & (utc <= self.end_us)
