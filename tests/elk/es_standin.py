@@ -219,9 +219,15 @@ class ElasticsearchStandIn:
                 continue
             match = ACCEPTED_MEDIA.match(value.strip())
             if match is None:
-                if header == "content-type" or "json" in value:
+                if header == "content-type":
                     raise EsError(
-                        406 if header == "accept" else 400,
+                        406,
+                        "media_type_header_exception",
+                        f"Content-Type header [{value}] is not supported",
+                    )
+                if "json" in value:
+                    raise EsError(
+                        400,
                         "media_type_header_exception",
                         f"Invalid media-type value on headers [{header}]: {value}",
                     )
