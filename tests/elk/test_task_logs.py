@@ -189,3 +189,44 @@ def test_task_stays_green_and_keeps_its_local_log_when_elasticsearch_is_down(rem
     ]
     # The provider reports the failed upload in the worker's own log, not in the task's.
     assert "Unable to insert logs into Elasticsearch" in "".join(capfd.readouterr())
+
+
+def test_compose_logging_settings_load_in_a_fresh_airflow_process():
+    """The settings of config/airflow_elasticsearch.env, read by Airflow at start-up."""
+    import os
+    import subprocess
+    import sys
+
+    env_file = ROOT / "config" / "airflow_elasticsearch.env"
+    settings = dict(
+        line.split("=", 1)
+        for line in env_file.read_text().splitlines()
+        if line.strip() and not line.startswith("#")
+    )
+    env = {
+        **os.environ,
+        **settings,
+        "AIRFLOW__ELASTICSEARCH__HOST": f"http://{ES_USER}:{ES_PASSWORD}@127.0.0.1:{_closed_port()}",
+    }
+    probe = (
+        "import logging, airflow\n"
+        "from airflow.logging_config import get_remote_task_log\n"
+        "from airflow.sdk.log import load_remote_log_handler\n"
+        "core, sdk = get_remote_task_log(), load_remote_log_handler()\n"
+        "handler = logging.getLogger('airflow.task').handlers[0]\n"
+        "print(type(core).__name__, type(core.inner).__name__, type(sdk).__name__,\n"
+        "      type(handler).__name__, [type(f).__name__ for f in handler.filters][0])\n"
+    )
+
+    result = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, env=env, timeout=120
+    )
+
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert result.stdout.split() == [
+        "PhoneMaskingLogIO",
+        "ElasticsearchRemoteLogIO",
+        "PhoneMaskingLogIO",
+        "ElasticsearchTaskHandler",
+        "PhoneMaskingFilter",
+    ]
