@@ -35,3 +35,23 @@ def test_new_task_log_index_takes_the_template_mappings(es_server, es_client):
 
     mappings = es_server.indices["airflow-logs-000001"].mappings
     assert mappings["log_id"] == "keyword" and mappings["offset"] == "long"
+
+
+def test_main_sets_everything_up_as_the_compose_service_does(monkeypatch):
+    from tests.elk.es_standin import ElasticsearchStandIn
+
+    with ElasticsearchStandIn(credentials=("elastic", "elastic-test-pw")) as server:
+        for name, value in {
+            "ELASTICSEARCH_URL": server.url,
+            "ELASTIC_PASSWORD": "elastic-test-pw",
+            "LOGSTASH_WRITER_PASSWORD": "logstash-test-pw",
+            "AIRFLOW_ES_PASSWORD": "airflow-test-pw",
+            "KIBANA_SYSTEM_PASSWORD": "kibana-test-pw",
+        }.items():
+            monkeypatch.setenv(name, value)
+
+        setup.main()
+
+        assert set(server.users) == {"logstash_writer", "airflow", "kibana_system"}
+        assert set(server.templates) == {"aans-requests", "airflow-logs"}
+        assert server.calls("GET", "/_cluster/health")
