@@ -222,3 +222,13 @@ def test_a_failed_task_alert_clears_silently_after_its_cooldown(alert_db, channe
 
     assert alert_db.query("select status from analytics.alert_events") == [("resolved",)]
     assert len(receiver.bodies(WEBHOOK_PATH)) == 1
+
+
+def test_an_empty_warehouse_is_migrated_by_the_first_check(empty_db, channels, offline_file):
+    receiver, _ = channels
+
+    evaluation, _ = _run(NOW, offline_file, project_rules("api_latency_p95", "task_failed"))
+
+    assert evaluation.warehouse_up is True and evaluation.broken == []
+    assert empty_db.query("select count(*) from analytics.alert_events") == [(0,)]
+    assert receiver.received == []

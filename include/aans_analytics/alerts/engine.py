@@ -311,13 +311,21 @@ def _check_warehouse(
 
 def _connect() -> tuple[Any | None, str | None]:
     """A warehouse connection that answered `select 1`, or None and why not."""
+    from aans_analytics import warehouse
+
     try:
         conn = store.connect_warehouse()
+    except Exception as error:
+        # Any reason counts, a missing connection included: the rules cannot be measured.
+        return None, (str(error).strip().splitlines() or [type(error).__name__])[0]
+    try:
         with conn.cursor() as cur:
             cur.execute("select 1")
         conn.commit()
+        # An empty warehouse is a valid start: alert_events comes with the migrations.
+        warehouse.migrate(conn)
     except Exception as error:
-        # Any reason counts, a missing connection included: the rules cannot be measured.
+        conn.close()
         return None, (str(error).strip().splitlines() or [type(error).__name__])[0]
     return conn, None
 
