@@ -282,3 +282,41 @@ def test_first_time_setup_through_the_setup_token(fresh_standin, dashboards, war
     assert fresh_standin.state.setup_token is None
     assert fresh_standin.state.users == {"owner@example.com": "first-admin-pw-1"}
     assert len(fresh_standin.state.cards) == _defined()[1]
+
+
+def test_database_and_permission_drift_is_put_back(standin, client, dashboards, warehouse):
+    sync(client, dashboards, warehouse)
+    [database] = standin.state.databases.values()
+    client.put(
+        f"/api/database/{database['id']}",
+        {"details": dict(database["details"], user="postgres", password="**MetabasePass**")},
+    )
+    groups = {g["name"]: g["id"] for g in standin.state.groups.values()}
+    managers = str(groups["AANS cafe managers"])
+    graph = client.get("/api/permissions/graph")
+    client.put(
+        "/api/permissions/graph",
+        {
+            "revision": graph["revision"],
+            "groups": {
+                managers: {
+                    str(database["id"]): {
+                        "view-data": "unrestricted",
+                        "create-queries": "query-builder-and-native",
+                    }
+                }
+            },
+        },
+    )
+    standin.state.sync_requests.clear()
+
+    report = sync(client, dashboards, warehouse)
+
+    assert {(c.kind, c.name) for c in report.changes} == {
+        ("database", "AANS analytics warehouse"),
+        ("data permissions", "AANS cafe managers"),
+    }
+    assert standin.state.databases[database["id"]]["details"]["user"] == "metabase_reader"
+    assert standin.state.sync_requests == [database["id"]]
+    live = standin.state.data_graph["groups"][managers][str(database["id"])]
+    assert live["create-queries"] == "no"
