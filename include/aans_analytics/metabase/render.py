@@ -253,11 +253,11 @@ def _format(value: Any, card: Card | None, column: str) -> str:
     if isinstance(value, int):
         return f"{value:,}"
     if isinstance(value, Decimal | float):
-        decimals = 2
+        decimals = 0 if float(value).is_integer() else 2
         if card is not None:
             key = f'["name","{column}"]'
             setting = card.visualization_settings.get("column_settings", {}).get(key, {})
-            decimals = int(setting.get("decimals", 0 if float(value).is_integer() else 2))
+            decimals = int(setting.get("decimals", decimals))
         return f"{float(value):,.{decimals}f}"
     return str(value)
 
