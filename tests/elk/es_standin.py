@@ -1058,13 +1058,9 @@ def _coerce(mapped: str | None, value: Any) -> Any:
         millis = _to_millis(value)
         return _INVALID if millis is None else millis
     if mapped in ("keyword", "text", "ip"):
-        return (
-            value
-            if isinstance(value, str)
-            else str(value).lower()
-            if isinstance(value, bool)
-            else str(value)
-        )
+        if isinstance(value, bool):
+            return "true" if value else "false"  # how Elasticsearch indexes a JSON boolean
+        return value if isinstance(value, str) else str(value)
     return value
 
 
