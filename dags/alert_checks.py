@@ -39,8 +39,7 @@ from aans_analytics.dag_defaults import PROJECT_TAG, default_args
     doc_md=__doc__,
 )
 def alert_checks() -> None:
-    # No retry: a broken rule stays broken a minute later, and the next run comes in 15.
-    @task(retries=0)
+    @task
     def evaluate_rules(**context: object) -> dict:
         """Measure every rule, update alert state, queue the notifications it calls for."""
         from aans_analytics.alerts import runs

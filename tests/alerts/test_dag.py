@@ -1,6 +1,7 @@
 """Real Airflow runs (`dag.test()`): the DAG `alert_checks`, and the failure callback every project
 DAG shares, delivering to the local receivers."""
 
+import shutil
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -80,6 +81,40 @@ def test_alert_checks_run_announces_the_warehouse_down_once(
     [webhook] = receiver.wait_for(WEBHOOK_PATH, 1)
     assert webhook["alerts"][0]["rule"] == "warehouse_unreachable"
     assert len(receiver.bodies(WEBHOOK_PATH)) == 1
+
+
+def test_a_broken_rule_turns_only_evaluate_rules_red_and_is_announced_once(
+    alert_db, channels, fresh_variable, monkeypatch, tmp_path
+):
+    from airflow.models.taskinstance import TaskInstance
+    from airflow.utils.session import create_session
+    from dags.alert_checks import alert_checks
+
+    from aans_analytics.alerts import rules
+
+    receiver, _ = channels
+    sql_dir = tmp_path / "alerts_sql"
+    shutil.copytree(rules.ALERT_SQL_DIR, sql_dir)
+    (sql_dir / "answer_rate.sql").write_text("select subject, measured_value from missing_table\n")
+    monkeypatch.setattr(rules, "ALERT_SQL_DIR", sql_dir)
+
+    run = alert_checks().test()
+
+    with create_session() as session:
+        states = {
+            task_id: (state, tries)
+            for task_id, state, tries in session.query(
+                TaskInstance.task_id, TaskInstance.state, TaskInstance.try_number
+            ).filter_by(dag_id="alert_checks", run_id=run.run_id)
+        }
+    # Failed once, without the retry a passing blip would get: a broken rule stays broken.
+    assert states == {"evaluate_rules": ("failed", 1), "deliver_notifications": ("success", 1)}
+    webhooks = receiver.wait_for(WEBHOOK_PATH, 1)
+    # One message, "check broken" naming the file; no "task failed" page on top of it.
+    assert [body["text"].splitlines()[0] for body in webhooks] == [
+        "[WARNING] CHECK BROKEN answer_rate_low: sql/alerts/answer_rate.sql"
+    ]
+    assert "missing_table" in webhooks[0]["alerts"][0]["detail"]
 
 
 def test_a_failed_task_of_a_project_dag_pages_through_its_failure_callback(

@@ -12,6 +12,8 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
+from airflow.sdk.exceptions import AirflowFailException
+
 from aans_analytics.alerts import channels, offline, store
 from aans_analytics.alerts.offline import OfflineStore
 from aans_analytics.alerts.rules import Rule, RuleSet, load_rules
@@ -33,8 +35,11 @@ WAREHOUSE_SUBJECT = "warehouse"
 WAREHOUSE_LABEL = "analytics warehouse (connection aans_postgres)"
 
 
-class BrokenChecksError(Exception):
-    """Some rules could not be evaluated; the message names each rule and its file."""
+class BrokenChecksError(AirflowFailException):
+    """Some rules could not be evaluated; the message names each rule and its file.
+
+    An AirflowFailException: the task fails without retrying, since a broken rule stays broken.
+    """
 
 
 class DeliveryError(Exception):
