@@ -73,3 +73,15 @@ def test_logging_config_puts_the_filter_first_on_every_handler():
     assert handlers
     assert all(h["filters"][0] == task_logging.MASKING_FILTER for h in handlers.values())
     assert task_logging.REMOTE_TASK_LOG.processors[0] is mask_event_dict
+
+
+def test_without_remote_logging_the_wrapper_still_masks_and_defers_to_local_files():
+    from aans_analytics.elk.task_logging import PhoneMaskingLogIO
+
+    local_only = PhoneMaskingLogIO(None)
+
+    assert local_only.processors == (mask_event_dict,)
+    assert local_only.upload("some/path.log") is None
+    with pytest.raises(NotImplementedError):
+        local_only.read("some/path.log", ti=None)
+    assert getattr(local_only, "stream", None) is None
