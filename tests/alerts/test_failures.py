@@ -232,3 +232,29 @@ def test_an_empty_warehouse_is_migrated_by_the_first_check(empty_db, channels, o
     assert evaluation.warehouse_up is True and evaluation.broken == []
     assert empty_db.query("select count(*) from analytics.alert_events") == [(0,)]
     assert receiver.received == []
+
+
+def test_a_broken_rules_file_still_lets_failed_tasks_page(
+    alert_db, channels, offline_file, monkeypatch, tmp_path
+):
+    receiver, smtp = channels
+    broken = tmp_path / "rules.yaml"
+    broken.write_text("rules:\n  - name: typo\n    sql: x.sql\n    comparison: '=>'\n")
+    monkeypatch.setattr(rules, "RULES_FILE", broken)
+    with pytest.raises(rules.RuleError, match="typo"):
+        rules.load_rules()
+    dag_run = SimpleNamespace(run_type="scheduled", run_id="r1", run_after=NOW)
+    ti = SimpleNamespace(dag_id="alert_checks", task_id="evaluate_rules", run_id="r1")
+    error = rules.RuleError("Rule typo: comparison must be one of >, >=, <, <=, ==, !=")
+
+    sent = runs.notify_task_failure(
+        {"dag_run": dag_run, "ti": ti, "exception": error},
+        now=NOW,
+        offline_store=FileStore(offline_file),
+    )
+
+    assert sent == "firing"
+    [webhook] = receiver.wait_for(WEBHOOK_PATH, 1)
+    assert webhook["alerts"][0]["subject"] == "alert_checks.evaluate_rules"
+    assert "Rule typo: comparison must be one of" in webhook["alerts"][0]["detail"]
+    assert len(smtp.wait_for(1)) == 1

@@ -16,7 +16,7 @@ from airflow.sdk.exceptions import AirflowFailException
 
 from aans_analytics.alerts import channels, offline, store
 from aans_analytics.alerts.offline import OfflineStore
-from aans_analytics.alerts.rules import Rule, RuleSet, load_rules
+from aans_analytics.alerts.rules import Rule, RuleSet, load_rules, load_rules_or_fallback
 from aans_analytics.alerts.state import (
     ALERT,
     CHECK_ERROR,
@@ -122,7 +122,8 @@ def deliver(
     fingerprints: Sequence[str] | None = None,
 ) -> DeliveryReport:
     """Send every queued notification (or those of `fingerprints`) and record the outcomes."""
-    rule_set = rule_set or load_rules()
+    # Delivery needs only the channels: a broken rules file must not hold back queued pages.
+    rule_set = rule_set or load_rules_or_fallback()
     report = DeliveryReport()
 
     offline_pending = offline.pending(offline_store)
@@ -142,11 +143,17 @@ def deliver(
         pending = store.pending_deliveries(conn, fingerprints)
         outcomes = channels.deliver(pending, rule_set)
         store.record_outcomes(conn, outcomes, now)
+        pruned = store.prune_delivered(conn, now)
         conn.commit()
     finally:
         conn.close()
     _count(report, outcomes)
-    log.info("Delivered %s notifications, %s failed", report.delivered, len(report.failed))
+    log.info(
+        "Delivered %s notifications, %s failed, %s old ones pruned",
+        report.delivered,
+        len(report.failed),
+        pruned,
+    )
     return report
 
 

@@ -5,6 +5,7 @@ elsewhere), how the measured value compares with a threshold, how severe it is, 
 how often it may repeat and through which channels it goes out.
 """
 
+import logging
 import operator
 import re
 from collections.abc import Callable, Mapping
@@ -14,6 +15,8 @@ from pathlib import Path
 from typing import Any
 
 from aans_analytics.paths import INCLUDE_DIR, SQL_DIR
+
+log = logging.getLogger(__name__)
 
 RULES_FILE = INCLUDE_DIR / "alerts" / "rules.yaml"
 ALERT_SQL_DIR = SQL_DIR / "alerts"
@@ -100,6 +103,40 @@ class RuleSet:
         raise KeyError(name)
 
 
+def fallback_rules() -> RuleSet:
+    """What still works when the rules file cannot be read: failed tasks page on every channel.
+
+    Without it, a typo in the rules file would silence the very alert that reports it.
+    """
+    channels = {
+        "webhook": Channel("webhook", "alerts_webhook"),
+        "slack": Channel("slack", "alerts_slack"),
+        "email": Channel("email", "alerts_smtp"),
+    }
+    task_failed = Rule(
+        name="task_failed",
+        description="a task of a project DAG failed after its retries.",
+        subject="task",
+        comparison="==",
+        threshold=1.0,
+        severity="critical",
+        cooldown=timedelta(hours=1),
+        channels=tuple(channels),
+        cafes=None,
+        event="task_failure",
+    )
+    return RuleSet((task_failed,), channels)
+
+
+def load_rules_or_fallback() -> RuleSet:
+    """The rules file, or `fallback_rules()` when it cannot be loaded (logged as an error)."""
+    try:
+        return load_rules()
+    except RuleError as error:
+        log.error("Alert rules unusable, only failed tasks will page: %s", error)
+        return fallback_rules()
+
+
 def parse_duration(text: Any) -> timedelta:
     """`15m`, `4h`, `1d` as a timedelta."""
     match = _DURATION.match(str(text).strip())
@@ -108,11 +145,15 @@ def parse_duration(text: Any) -> timedelta:
     return timedelta(**{_UNITS[match.group(2)]: int(match.group(1))})
 
 
-def load_rules(path: Path = RULES_FILE) -> RuleSet:
+def load_rules(path: Path | None = None) -> RuleSet:
     """Read and validate the rules file; raise RuleError naming the first bad rule."""
     import yaml
 
-    document = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    path = path or RULES_FILE
+    try:
+        document = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except (OSError, yaml.YAMLError) as error:
+        raise RuleError(f"{path}: cannot be read: {error}") from error
     channels = {
         name: Channel(name, str(spec["connection"]))
         for name, spec in (document.get("channels") or {}).items()

@@ -12,7 +12,7 @@ from urllib.parse import quote
 
 from aans_analytics.alerts import engine
 from aans_analytics.alerts.offline import OfflineStore, VariableStore
-from aans_analytics.alerts.rules import RuleSet, load_rules
+from aans_analytics.alerts.rules import RuleError, RuleSet, load_rules_or_fallback
 from aans_analytics.alerts.state import Finding, is_stale
 
 log = logging.getLogger(__name__)
@@ -75,7 +75,7 @@ def notify_task_failure(
         # Already announced as "check broken" with the file named; one page is enough.
         return None
 
-    rule_set = rule_set or load_rules()
+    rule_set = rule_set or load_rules_or_fallback()
     rules = [rule for rule in rule_set.rules if rule.event == "task_failure"]
     if not rules:
         return None
@@ -129,5 +129,8 @@ def _failure_detail(context: Mapping[str, Any], ti: Any) -> str:
     # Only the exception's type: its message may quote data rows, and notifications carry no
     # personal data. The link leads to the full log.
     exception = context.get("exception")
+    if isinstance(exception, RuleError):
+        # Our own message about the rules file: it names the rule and holds no data.
+        return f"run {getattr(ti, 'run_id', '?')}: {exception}"
     kind = type(exception).__name__ if isinstance(exception, BaseException) else "an error"
     return f"run {getattr(ti, 'run_id', '?')}, try {getattr(ti, 'try_number', '?')}: {kind}"

@@ -3,7 +3,7 @@
 import json
 import logging
 from collections.abc import Iterable, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from aans_analytics.alerts.channels import Outcome, Pending
@@ -13,6 +13,8 @@ from aans_analytics.dag_defaults import POSTGRES_CONN_ID
 log = logging.getLogger(__name__)
 
 CONNECT_TIMEOUT_SECONDS = 5
+# Delivered notifications are kept this long for the record, then deleted.
+KEEP_DELIVERED = timedelta(days=90)
 # A measurement that runs longer than this is reported as a broken check, not waited on.
 STATEMENT_TIMEOUT_MS = 60_000
 
@@ -146,3 +148,13 @@ def record_outcomes(conn: Any, outcomes: Iterable[Outcome], now: datetime) -> No
                     " where id = any(%s)",
                     (now, outcome.error, list(outcome.keys)),
                 )
+
+
+def prune_delivered(conn: Any, now: datetime) -> int:
+    """Delete notifications delivered longer than KEEP_DELIVERED ago; return how many."""
+    with conn.cursor() as cur:
+        cur.execute(
+            "delete from analytics.alert_deliveries where delivered_at < %s",
+            (now - KEEP_DELIVERED,),
+        )
+        return int(cur.rowcount)
