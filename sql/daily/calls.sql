@@ -86,7 +86,7 @@ inserted_daily as (
         average_duration, peak_hour, is_final, complete_through
     )
     select
-        %(batch_id)s,
+        %(batch_id)s as batch_id,
         daily.cafe_id,
         daily.date,
         daily.total_calls,
@@ -108,7 +108,7 @@ inserted_hourly as (
         is_final, complete_through
     )
     select
-        %(batch_id)s,
+        %(batch_id)s as batch_id,
         hourly.cafe_id,
         hourly.date,
         hourly.hour,

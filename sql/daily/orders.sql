@@ -94,12 +94,12 @@ inserted_orders as (
         is_final, complete_through
     )
     select
-        %(batch_id)s,
+        %(batch_id)s as batch_id,
         cafe_id,
         date,
         total_orders,
         total_revenue,
-        round(total_revenue / nullif(total_orders, 0), 2),
+        round(total_revenue / nullif(total_orders, 0), 2) as average_order_value,
         delivery_orders,
         dine_in_orders,
         takeaway_orders,
@@ -116,13 +116,13 @@ inserted_items as (
         is_final, complete_through
     )
     select
-        %(batch_id)s,
+        %(batch_id)s as batch_id,
         vi.cafe_id,
         vi.date,
         vi.item_name,
-        sum(vi.quantity),
-        sum(vi.quantity * vi.unit_price),
-        count(distinct vi.order_id),
+        sum(vi.quantity) as quantity_sold,
+        sum(vi.quantity * vi.unit_price) as revenue,
+        count(distinct vi.order_id) as order_count,
         scope.is_final,
         scope.complete_through
     from valid_items as vi

@@ -1,17 +1,19 @@
--- Publishes one batch: for every cafe day of its scope, the analytics tables become exactly the
--- staged rows. Replaces: those cafe days' rows (and, for a daily run, the rows of %(replace_date)s of
--- cafes no longer in scope). Run in one transaction, so readers never see a day half written.
+-- Publishes one batch: for every cafe day of its scope, the analytics tables become exactly
+-- the staged rows. Replaces: those cafe days' rows (and, for a daily run, the rows of
+-- %(replace_date)s of cafes no longer in scope). One transaction: no day is seen half written.
 
 -- A provisional batch leaves alone every cafe day that a daily run has sealed.
 update analytics_work.scope as s
-set is_skipped = not %(overwrite_final)s and exists (
-    select 1
-    from analytics.order_analytics as t
-    where t.cafe_id = s.cafe_id and t.date = s.date and t.is_final
-)
+set
+    is_skipped = not %(overwrite_final)s and exists (
+        select 1
+        from analytics.order_analytics as t
+        where t.cafe_id = s.cafe_id and t.date = s.date and t.is_final
+    )
 where s.batch_id = %(batch_id)s;
 
--- order_analytics: drop what the source no longer holds, then upsert (created_at keeps the first write).
+-- order_analytics: drop what the source no longer holds, then upsert
+-- (created_at keeps the first write).
 delete from analytics.order_analytics as t
 using analytics_work.scope as s
 where
@@ -35,7 +37,17 @@ where
     );
 
 insert into analytics.order_analytics as t (
-    cafe_id, date, total_orders, total_revenue, average_order_value, delivery_orders, dine_in_orders, takeaway_orders, cancelled_orders, is_final, complete_through
+    cafe_id,
+    date,
+    total_orders,
+    total_revenue,
+    average_order_value,
+    delivery_orders,
+    dine_in_orders,
+    takeaway_orders,
+    cancelled_orders,
+    is_final,
+    complete_through
 )
 select
     w.cafe_id,
@@ -65,11 +77,32 @@ on conflict (cafe_id, date) do update set
     complete_through = excluded.complete_through,
     updated_at = now()
 where
-    (t.total_orders, t.total_revenue, t.average_order_value, t.delivery_orders, t.dine_in_orders, t.takeaway_orders, t.cancelled_orders, t.is_final, t.complete_through)
-    is distinct from
-    (excluded.total_orders, excluded.total_revenue, excluded.average_order_value, excluded.delivery_orders, excluded.dine_in_orders, excluded.takeaway_orders, excluded.cancelled_orders, excluded.is_final, excluded.complete_through);
+(
+    t.total_orders,
+    t.total_revenue,
+    t.average_order_value,
+    t.delivery_orders,
+    t.dine_in_orders,
+    t.takeaway_orders,
+    t.cancelled_orders,
+    t.is_final,
+    t.complete_through
+)
+is distinct from
+(
+    excluded.total_orders,
+    excluded.total_revenue,
+    excluded.average_order_value,
+    excluded.delivery_orders,
+    excluded.dine_in_orders,
+    excluded.takeaway_orders,
+    excluded.cancelled_orders,
+    excluded.is_final,
+    excluded.complete_through
+);
 
--- menu_item_sales: drop what the source no longer holds, then upsert (created_at keeps the first write).
+-- menu_item_sales: drop what the source no longer holds, then upsert
+-- (created_at keeps the first write).
 delete from analytics.menu_item_sales as t
 using analytics_work.scope as s
 where
@@ -80,7 +113,11 @@ where
     and not exists (
         select 1
         from analytics_work.menu_item_sales as w
-        where w.batch_id = %(batch_id)s and w.cafe_id = t.cafe_id and w.date = t.date and w.item_name = t.item_name
+        where
+            w.batch_id = %(batch_id)s
+            and w.cafe_id = t.cafe_id
+            and w.date = t.date
+            and w.item_name = t.item_name
     );
 
 delete from analytics.menu_item_sales as t
@@ -116,11 +153,18 @@ on conflict (cafe_id, date, item_name) do update set
     complete_through = excluded.complete_through,
     updated_at = now()
 where
-    (t.quantity_sold, t.revenue, t.order_count, t.is_final, t.complete_through)
-    is distinct from
-    (excluded.quantity_sold, excluded.revenue, excluded.order_count, excluded.is_final, excluded.complete_through);
+(t.quantity_sold, t.revenue, t.order_count, t.is_final, t.complete_through)
+is distinct from
+(
+    excluded.quantity_sold,
+    excluded.revenue,
+    excluded.order_count,
+    excluded.is_final,
+    excluded.complete_through
+);
 
--- call_metrics: drop what the source no longer holds, then upsert (created_at keeps the first write).
+-- call_metrics: drop what the source no longer holds, then upsert
+-- (created_at keeps the first write).
 delete from analytics.call_metrics as t
 using analytics_work.scope as s
 where
@@ -144,7 +188,15 @@ where
     );
 
 insert into analytics.call_metrics as t (
-    cafe_id, date, total_calls, answered_calls, missed_calls, average_duration, peak_hour, is_final, complete_through
+    cafe_id,
+    date,
+    total_calls,
+    answered_calls,
+    missed_calls,
+    average_duration,
+    peak_hour,
+    is_final,
+    complete_through
 )
 select
     w.cafe_id,
@@ -170,11 +222,28 @@ on conflict (cafe_id, date) do update set
     complete_through = excluded.complete_through,
     updated_at = now()
 where
-    (t.total_calls, t.answered_calls, t.missed_calls, t.average_duration, t.peak_hour, t.is_final, t.complete_through)
-    is distinct from
-    (excluded.total_calls, excluded.answered_calls, excluded.missed_calls, excluded.average_duration, excluded.peak_hour, excluded.is_final, excluded.complete_through);
+(
+    t.total_calls,
+    t.answered_calls,
+    t.missed_calls,
+    t.average_duration,
+    t.peak_hour,
+    t.is_final,
+    t.complete_through
+)
+is distinct from
+(
+    excluded.total_calls,
+    excluded.answered_calls,
+    excluded.missed_calls,
+    excluded.average_duration,
+    excluded.peak_hour,
+    excluded.is_final,
+    excluded.complete_through
+);
 
--- call_metrics_hourly: drop what the source no longer holds, then upsert (created_at keeps the first write).
+-- call_metrics_hourly: drop what the source no longer holds, then upsert
+-- (created_at keeps the first write).
 delete from analytics.call_metrics_hourly as t
 using analytics_work.scope as s
 where
@@ -185,7 +254,11 @@ where
     and not exists (
         select 1
         from analytics_work.call_metrics_hourly as w
-        where w.batch_id = %(batch_id)s and w.cafe_id = t.cafe_id and w.date = t.date and w.hour = t.hour
+        where
+            w.batch_id = %(batch_id)s
+            and w.cafe_id = t.cafe_id
+            and w.date = t.date
+            and w.hour = t.hour
     );
 
 delete from analytics.call_metrics_hourly as t
@@ -221,11 +294,18 @@ on conflict (cafe_id, date, hour) do update set
     complete_through = excluded.complete_through,
     updated_at = now()
 where
-    (t.total_calls, t.answered_calls, t.missed_calls, t.is_final, t.complete_through)
-    is distinct from
-    (excluded.total_calls, excluded.answered_calls, excluded.missed_calls, excluded.is_final, excluded.complete_through);
+(t.total_calls, t.answered_calls, t.missed_calls, t.is_final, t.complete_through)
+is distinct from
+(
+    excluded.total_calls,
+    excluded.answered_calls,
+    excluded.missed_calls,
+    excluded.is_final,
+    excluded.complete_through
+);
 
--- customer_satisfaction: drop what the source no longer holds, then upsert (created_at keeps the first write).
+-- customer_satisfaction: drop what the source no longer holds, then upsert
+-- (created_at keeps the first write).
 delete from analytics.customer_satisfaction as t
 using analytics_work.scope as s
 where
@@ -249,7 +329,14 @@ where
     );
 
 insert into analytics.customer_satisfaction as t (
-    cafe_id, date, total_reviews, average_rating, positive_reviews, negative_reviews, is_final, complete_through
+    cafe_id,
+    date,
+    total_reviews,
+    average_rating,
+    positive_reviews,
+    negative_reviews,
+    is_final,
+    complete_through
 )
 select
     w.cafe_id,
@@ -273,11 +360,26 @@ on conflict (cafe_id, date) do update set
     complete_through = excluded.complete_through,
     updated_at = now()
 where
-    (t.total_reviews, t.average_rating, t.positive_reviews, t.negative_reviews, t.is_final, t.complete_through)
-    is distinct from
-    (excluded.total_reviews, excluded.average_rating, excluded.positive_reviews, excluded.negative_reviews, excluded.is_final, excluded.complete_through);
+(
+    t.total_reviews,
+    t.average_rating,
+    t.positive_reviews,
+    t.negative_reviews,
+    t.is_final,
+    t.complete_through
+)
+is distinct from
+(
+    excluded.total_reviews,
+    excluded.average_rating,
+    excluded.positive_reviews,
+    excluded.negative_reviews,
+    excluded.is_final,
+    excluded.complete_through
+);
 
--- reservation_analytics: drop what the source no longer holds, then upsert (created_at keeps the first write).
+-- reservation_analytics: drop what the source no longer holds, then upsert
+-- (created_at keeps the first write).
 delete from analytics.reservation_analytics as t
 using analytics_work.scope as s
 where
@@ -301,7 +403,15 @@ where
     );
 
 insert into analytics.reservation_analytics as t (
-    cafe_id, date, total_reservations, confirmed_reservations, cancelled_reservations, no_show_reservations, average_party_size, is_final, complete_through
+    cafe_id,
+    date,
+    total_reservations,
+    confirmed_reservations,
+    cancelled_reservations,
+    no_show_reservations,
+    average_party_size,
+    is_final,
+    complete_through
 )
 select
     w.cafe_id,
@@ -327,6 +437,22 @@ on conflict (cafe_id, date) do update set
     complete_through = excluded.complete_through,
     updated_at = now()
 where
-    (t.total_reservations, t.confirmed_reservations, t.cancelled_reservations, t.no_show_reservations, t.average_party_size, t.is_final, t.complete_through)
-    is distinct from
-    (excluded.total_reservations, excluded.confirmed_reservations, excluded.cancelled_reservations, excluded.no_show_reservations, excluded.average_party_size, excluded.is_final, excluded.complete_through);
+(
+    t.total_reservations,
+    t.confirmed_reservations,
+    t.cancelled_reservations,
+    t.no_show_reservations,
+    t.average_party_size,
+    t.is_final,
+    t.complete_through
+)
+is distinct from
+(
+    excluded.total_reservations,
+    excluded.confirmed_reservations,
+    excluded.cancelled_reservations,
+    excluded.no_show_reservations,
+    excluded.average_party_size,
+    excluded.is_final,
+    excluded.complete_through
+);

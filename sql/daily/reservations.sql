@@ -42,14 +42,16 @@ inserted as (
         is_final, complete_through
     )
     select
-        %(batch_id)s,
+        %(batch_id)s as batch_id,
         scope.cafe_id,
         scope.date,
-        count(vr.status),
-        count(vr.status) filter (where vr.status in ('confirmed', 'completed')),
-        count(vr.status) filter (where vr.status = 'cancelled'),
-        count(vr.status) filter (where vr.status = 'no_show'),
-        round(avg(vr.party_size) filter (where vr.status <> 'cancelled'), 2),
+        count(vr.status) as total_reservations,
+        count(vr.status) filter (
+            where vr.status in ('confirmed', 'completed')
+        ) as confirmed_reservations,
+        count(vr.status) filter (where vr.status = 'cancelled') as cancelled_reservations,
+        count(vr.status) filter (where vr.status = 'no_show') as no_show_reservations,
+        round(avg(vr.party_size) filter (where vr.status <> 'cancelled'), 2) as average_party_size,
         scope.is_final,
         scope.complete_through
     from scope

@@ -36,13 +36,13 @@ inserted as (
         negative_reviews, is_final, complete_through
     )
     select
-        %(batch_id)s,
+        %(batch_id)s as batch_id,
         scope.cafe_id,
         scope.date,
-        count(vr.rating),
-        round(avg(vr.rating), 2),
-        count(vr.rating) filter (where vr.rating >= 4),
-        count(vr.rating) filter (where vr.rating <= 2),
+        count(vr.rating) as total_reviews,
+        round(avg(vr.rating), 2) as average_rating,
+        count(vr.rating) filter (where vr.rating >= 4) as positive_reviews,
+        count(vr.rating) filter (where vr.rating <= 2) as negative_reviews,
         scope.is_final,
         scope.complete_through
     from scope

@@ -8,7 +8,7 @@ create table analytics.data_quality_results (
     rule text not null,
     rows_checked bigint not null,
     rows_failed bigint not null,
-    example_ids text [] not null default '{}',
+    example_ids text[] not null default '{}',
     threshold numeric(7, 6),
     outcome text not null check (outcome in ('passed', 'warning', 'refused')),
     checked_at timestamptz not null default now(),
