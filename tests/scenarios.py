@@ -315,7 +315,64 @@ def build_edge_scenario() -> EdgeScenario:
             src.reservation(ghost, at)
         cafes[f"zone {zone}"] = ghost
 
+    _invalid_rows(src, cafes)
     return EdgeScenario(src, EDGE_DATES, cafes)
+
+
+def _invalid_rows(src: Source, cafes: dict[str, str]) -> None:
+    """A cafe with one valid row per table a day and, around it, invalid rows of every kind.
+
+    Counted, the invalid rows would move the peak hour to 08, the averages and the totals.
+    """
+    zone = "Asia/Kolkata"
+    cafe = cafes["invalid"] = src.cafe(zone, datetime(2025, 12, 1, tzinfo=UTC), name="invalid")
+    unknown = str(uuid.uuid5(_NAMESPACE, "no such row"))
+    for day in EDGE_DATES:
+        at, early = at_local(zone, day, time(10)), at_local(zone, day, time(8))
+        src.call(cafe, at, "answered", 100)
+        src.call(cafe, early, "voicemail", 1)
+        src.call(cafe, early, "answered", -1)
+        src.call(cafe, early, None, 1)
+        src.call(cafe, early, "missed", None, id=None)
+        src.call(unknown, early)
+        src.call(cafe, None)
+        src.review(cafe, at, 5)
+        for rating in (0, 6, None):
+            src.review(cafe, early, rating)
+        src.review(cafe, None, 1)
+        src.review(unknown, early, 1)
+        src.reservation(cafe, at, 4, "confirmed")
+        src.reservation(cafe, early, 0, "confirmed")
+        src.reservation(cafe, early, None, "confirmed")
+        src.reservation(cafe, early, 1, "waitlisted")
+        src.reservation(cafe, early, 1, None)
+        src.reservation(cafe, early, 1, "pending", created_at=None)
+        src.reservation(cafe, None, 1, "pending")
+        src.reservation(None, early, 1, "pending")
+        order = src.order(cafe, at, "dine_in", "completed", "20.00")
+        src.item(order, "Chai", 2, "10.00")
+        src.item(order, "Chai", None, "1.00")
+        src.item(order, "Chai", 1, None)
+        src.item(order, "Chai", 1, "1.00", id=None)
+        src.item(None, "Chai", 1, "1.00")
+        src.item(unknown, "Chai", 1, "1.00")
+        for broken in (
+            {"id": None},
+            {"created_at": None},
+            {"status": None},
+            {"delivery_type": None},
+            {"total_amount": None},
+            {"cafe_id": unknown},
+        ):
+            fields = {
+                "cafe_id": cafe,
+                "created_at": early,
+                "delivery_type": "dine_in",
+                "status": "completed",
+                "total_amount": "99.00",
+            }
+            invalid_order = src.order(**{**fields, **broken})
+            src.item(invalid_order, "Chai", 1, "99.00")
 
 
 # --- the random scenario ---------------------------------------------------------------------
@@ -463,19 +520,31 @@ def build_random_scenario(
             src.call(ghost, at)
             src.item(src.order(ghost, at), "Item 1", 1, "2.00")
 
-    invalid = _break_rows(rng, src, invalid_share)
+    invalid = _break_rows(rng, src, invalid_share, dates[1:3])
     for table in ("calls", "reviews", "reservations", "order_items"):
         # The app may repeat a primary key; DESIGN does not make such rows invalid.
         src.rows[table].append(dict(rng.choice(src.rows[table])))
     return RandomScenario(src, dates, invalid)
 
 
-def _break_rows(rng: random.Random, src: Source, share: float) -> dict[str, int]:
+def _break_rows(
+    rng: random.Random, src: Source, share: float, days: tuple[date, ...]
+) -> dict[str, int]:
+    """Break `share` of each table's rows, picked among the rows of `days` (the dates the tests
+    run), so that every run meets some of them."""
+    orders_on_days = {
+        o["id"] for o in src.rows["orders"] if o["created_at"].astimezone(UTC).date() in days
+    }
     broken: dict[str, int] = {}
     for table, kinds in _INVALID.items():
         rows = src.rows[table]
         count = max(1, round(share * len(rows)))
-        for row in rng.sample(rows, count):
+        if table == "order_items":
+            candidates = [r for r in rows if r["order_id"] in orders_on_days]
+        else:
+            stamp = "reserved_for" if table == "reservations" else SOURCE_COLUMNS[table][2]
+            candidates = [r for r in rows if r[stamp].astimezone(UTC).date() in days]
+        for row in rng.sample(candidates, count):
             column, value = rng.choice(kinds)
             if value in ("unknown cafe", "unknown order"):
                 value = str(uuid.UUID(int=rng.getrandbits(128)))

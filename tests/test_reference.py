@@ -331,6 +331,22 @@ def test_edge_scenario_covers_its_cases():
         )
         assert result["call_metrics"][(cafes["durations"], day)]["average_duration"] == 2
         assert result["order_analytics"][(cafes["orders"], day)]["cancelled_orders"] == 3
+        bad = cafes["invalid"]
+        assert result["call_metrics"][(bad, day)] == {
+            "total_calls": 1,
+            "answered_calls": 1,
+            "missed_calls": 0,
+            "average_duration": 100,
+            "peak_hour": 10,
+        }
+        assert result["customer_satisfaction"][(bad, day)]["average_rating"] == Decimal("5.00")
+        assert result["reservation_analytics"][(bad, day)]["total_reservations"] == 1
+        assert result["order_analytics"][(bad, day)]["total_revenue"] == Decimal("20.00")
+        assert result["menu_item_sales"][(bad, day, "Chai")] == {
+            "quantity_sold": 2,
+            "revenue": Decimal("20.00"),
+            "order_count": 1,
+        }
     late = per_day[FALL_LONDON]["call_metrics"][(cafes["opened_last_moment"], FALL_LONDON)]
     assert late["total_calls"] == 1 and late["peak_hour"] == 23
     # New York's fall-back day has 25 hours: the repeated 01:xx hour holds both passes.
