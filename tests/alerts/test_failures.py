@@ -1,6 +1,7 @@
 """What goes wrong around an alert: a channel down, the warehouse down, a broken rule, a backfill,
 a failed task of any DAG."""
 
+import json
 import shutil
 from datetime import timedelta
 from types import SimpleNamespace
@@ -258,3 +259,44 @@ def test_a_broken_rules_file_still_lets_failed_tasks_page(
     assert webhook["alerts"][0]["subject"] == "alert_checks.evaluate_rules"
     assert "Rule typo: comparison must be one of" in webhook["alerts"][0]["detail"]
     assert len(smtp.wait_for(1)) == 1
+
+
+def test_a_refused_delivery_records_its_error_without_the_webhook_secret(
+    alert_db, channels, offline_file, monkeypatch
+):
+    import socket
+
+    with socket.socket() as probe:  # a port nothing listens on
+        probe.bind(("127.0.0.1", 0))
+        closed = probe.getsockname()[1]
+    secret = "/services/T000/B000/SECRET-TOKEN"
+    monkeypatch.setenv(
+        "AIRFLOW_CONN_ALERTS_SLACK",
+        json.dumps({"conn_type": "slackwebhook", "password": f"http://127.0.0.1:{closed}{secret}"}),
+    )
+    set_calls(alert_db, add_cafe(alert_db, "Cafe Aroma"), YESTERDAY, 100, 60)
+
+    _, delivery = _run(NOW, offline_file, project_rules("answer_rate_low"))
+
+    [failed] = delivery.failed
+    [(error,)] = alert_db.query(
+        "select last_error from analytics.alert_deliveries where channel = 'slack'"
+    )
+    assert failed.startswith("slack: ") and error
+    assert "SECRET-TOKEN" not in error and "SECRET-TOKEN" not in failed
+
+
+def test_error_texts_lose_their_urls():
+    import requests
+
+    from aans_analytics.alerts.channels import safe_error
+
+    error = requests.ConnectionError(
+        "HTTPSConnectionPool(host='hooks.slack.com', port=443): Max retries exceeded with url:"
+        " /services/T000/B000/SECRET-TOKEN (Caused by NewConnectionError('refused'))"
+    )
+    refused = RuntimeError("POST https://hooks.example.com/aans?token=SECRET-TOKEN failed")
+
+    assert "SECRET-TOKEN" not in safe_error(error)
+    assert safe_error(error).startswith("ConnectionError: HTTPSConnectionPool(host='hooks.slack")
+    assert safe_error(refused) == "RuntimeError: POST <url> failed"

@@ -7,6 +7,7 @@ the outcome so that nothing failed is forgotten.
 
 import html
 import logging
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -22,6 +23,8 @@ DIGEST_LIST_LIMIT = 20
 SEND_TIMEOUT_SECONDS = 10
 
 _reported_off: set[str] = set()
+# A URL, or the path a requests error quotes after "url:"; either may carry a webhook's token.
+_URL = re.compile(r"[a-z][a-z0-9+.-]*://[^\s'\"]+|(?<=url: )[^\s'\"]+|/services/[^\s'\"]+")
 
 
 @dataclass(frozen=True)
@@ -80,9 +83,10 @@ def deliver(pending: Iterable[Pending], rule_set: RuleSet) -> list[Outcome]:
             try:
                 send(channel, connection, [item.payload for item in group])
             except Exception as error:
+                reason = safe_error(error)
                 title = _title(group[0].payload)
-                log.warning("Delivery to %s failed for %s: %s", name, title, error)
-                outcomes.append(Outcome(keys, name, f"{type(error).__name__}: {error}"[:500]))
+                log.warning("Delivery to %s failed for %s: %s", name, title, reason)
+                outcomes.append(Outcome(keys, name, reason))
             else:
                 log.info("Delivered to %s: %s", name, summary_text([i.payload for i in group]))
                 outcomes.append(Outcome(keys, name, None))
@@ -126,6 +130,12 @@ def send(channel: Channel, connection: Any, payloads: Sequence[Mapping[str, Any]
         ).notify({})
     else:
         raise ValueError(f"Unknown channel {channel.name}")
+
+
+def safe_error(error: BaseException) -> str:
+    """The error of a send, without URLs: a Slack webhook's path is its secret."""
+    text = _URL.sub("<url>", f"{type(error).__name__}: {error}")
+    return text[:500]
 
 
 def summary_text(payloads: Sequence[Mapping[str, Any]]) -> str:
