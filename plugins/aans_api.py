@@ -12,9 +12,10 @@ Airflow's own security dependencies on its routes, so a request without a valid 
 
 import importlib
 import logging
+from typing import Any
 
 from airflow.plugins_manager import AirflowPlugin
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 
 log = logging.getLogger(__name__)
 
@@ -26,23 +27,27 @@ OPTIONAL_ROUTERS = ("aans_analytics.metabase.api",)
 
 def create_app() -> FastAPI:
     """The FastAPI app the plugin mounts."""
+    from airflow.api_fastapi.core_api.security import requires_authenticated
+
     from aans_analytics.alerts.api import router as alerts_router
 
+    # A floor under every router: whatever a router declares, an anonymous request is refused.
+    authenticated = [Depends(requires_authenticated())]
     app = FastAPI(
         title="AANS analytics API",
         description="Alerts, API performance and Metabase dashboards of AANS analytics. "
         "Authenticate with a token from Airflow's `POST /auth/token`.",
         version="1",
     )
-    app.include_router(alerts_router)
+    app.include_router(alerts_router, dependencies=authenticated)
     for module_name in OPTIONAL_ROUTERS:
         router = _optional_router(module_name)
         if router is not None:
-            app.include_router(router)
+            app.include_router(router, dependencies=authenticated)
     return app
 
 
-def _optional_router(module_name: str) -> object | None:
+def _optional_router(module_name: str) -> Any:
     try:
         module = importlib.import_module(module_name)
     except ModuleNotFoundError as error:

@@ -141,3 +141,12 @@ def test_the_plugin_serves_the_metabase_router_when_it_exists_and_loads_without_
     paths = {route.path for route in aans_api.create_app().routes}
     assert "/alerts" in paths
     assert not any(path.startswith("/metabase") for path in paths)
+
+
+def test_the_metabase_routes_of_the_plugin_are_refused_without_a_token(api):
+    import importlib.util
+
+    if importlib.util.find_spec("aans_analytics.metabase.api") is None:
+        pytest.skip("the Metabase router is not in this checkout")
+
+    assert api.get("/aans/metabase/dashboards").status_code in (401, 403)
