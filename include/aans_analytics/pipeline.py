@@ -7,7 +7,7 @@ another worker needs nothing from the one before but the batch id.
 import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from aans_analytics import daily, warehouse
@@ -70,3 +70,49 @@ def publish_business_day(batch_id: str, logical_date: datetime | None) -> None:
     with warehouse_connection() as conn:
         daily.publish(conn, batch_id, replace_date=business_date, overwrite_final=True)
     log.info("Business date %s published", business_date)
+
+
+# A refresh follows the present: a run whose moment is older than this (a backfill, a run
+# caught up after an outage) would only write stale provisional rows, so it does nothing.
+REFRESH_MAX_LAG = timedelta(hours=1)
+
+
+def refresh_moment(run_after: datetime | None, run_type: str | None) -> datetime | None:
+    """The instant a refresh computes "so far" at, or None when the run should not refresh."""
+    now = datetime.now(UTC)
+    if run_type == "backfill":
+        return None
+    if run_after is not None and now - run_after > REFRESH_MAX_LAG:
+        return None
+    return now
+
+
+def stage_open_days(batch_id: str, now: datetime) -> int:
+    """Stage every cafe's open local days as of `now`; return the cafe days staged."""
+    with warehouse_connection() as conn:
+        warehouse.migrate(conn)
+        result = daily.stage_intraday(conn, batch_id, now)
+    return result.cafe_days
+
+
+def validate_open_days(batch_id: str, now: datetime, run_id: str) -> dict[str, Any]:
+    """The same quality gate as the daily run, over the open days' rows."""
+    from aans_analytics import quality
+
+    with warehouse_connection() as conn:
+        with conn.cursor() as cur:
+            cur.execute(
+                "select min(day_start_at) from analytics_work.scope where batch_id = %s",
+                (batch_id,),
+            )
+            (window_start,) = cur.fetchone()
+        report = quality.audit_batch(
+            conn, batch_id, now.date(), run_id, window=(window_start or now, now)
+        )
+    return report.summary()
+
+
+def publish_open_days(batch_id: str) -> None:
+    """Swap the provisional rows in, leaving every sealed day alone."""
+    with warehouse_connection() as conn:
+        daily.publish(conn, batch_id, replace_date=None, overwrite_final=False)

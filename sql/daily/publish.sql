@@ -1,11 +1,11 @@
 -- Publishes one batch: for every cafe day of its scope, the analytics tables become exactly
--- the staged rows. Replaces: those cafe days' rows (and, for a daily run, the rows of
--- %(replace_date)s of cafes no longer in scope). One transaction: no day is seen half written.
+-- the staged rows. Replaces: those cafe days' rows (and, for a daily run, the rows of its
+-- business date of cafes no longer in scope). One transaction: no day is seen half written.
 
 -- A provisional batch leaves alone every cafe day that a daily run has sealed.
 update analytics_work.scope as s
 set
-    is_skipped = not %(overwrite_final)s and exists (
+    is_skipped = not %(overwrite_final)s::boolean and exists (
         select 1
         from analytics.order_analytics as t
         where t.cafe_id = s.cafe_id and t.date = s.date and t.is_final
@@ -29,7 +29,7 @@ where
 
 delete from analytics.order_analytics as t
 where
-    t.date = %(replace_date)s
+    t.date = %(replace_date)s::date
     and not exists (
         select 1
         from analytics_work.scope as s
@@ -122,7 +122,7 @@ where
 
 delete from analytics.menu_item_sales as t
 where
-    t.date = %(replace_date)s
+    t.date = %(replace_date)s::date
     and not exists (
         select 1
         from analytics_work.scope as s
@@ -180,7 +180,7 @@ where
 
 delete from analytics.call_metrics as t
 where
-    t.date = %(replace_date)s
+    t.date = %(replace_date)s::date
     and not exists (
         select 1
         from analytics_work.scope as s
@@ -263,7 +263,7 @@ where
 
 delete from analytics.call_metrics_hourly as t
 where
-    t.date = %(replace_date)s
+    t.date = %(replace_date)s::date
     and not exists (
         select 1
         from analytics_work.scope as s
@@ -321,7 +321,7 @@ where
 
 delete from analytics.customer_satisfaction as t
 where
-    t.date = %(replace_date)s
+    t.date = %(replace_date)s::date
     and not exists (
         select 1
         from analytics_work.scope as s
@@ -395,7 +395,7 @@ where
 
 delete from analytics.reservation_analytics as t
 where
-    t.date = %(replace_date)s
+    t.date = %(replace_date)s::date
     and not exists (
         select 1
         from analytics_work.scope as s

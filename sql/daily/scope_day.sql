@@ -1,4 +1,4 @@
--- Grain: one row per valid cafe for business date %(date)s: the exact UTC bounds of its local day.
+-- Grain: one row per valid cafe for the business date: the exact UTC bounds of its local day.
 -- Replaces: the batch's scope rows (the run deletes them first). A cafe counts when its row is
 -- complete, its time zone is a known IANA name and it was created before its local day ended.
 
