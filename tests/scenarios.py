@@ -304,16 +304,17 @@ def build_edge_scenario() -> EdgeScenario:
         src.item(good, None, 1, "1.00")
         src.item(good, "Bagel", 3, "3.33")
 
-    # Rows of cafes that cannot be dated: an unknown and a missing time zone.
-    for zone in ("Mars/Olympus_Mons", None):
-        ghost = src.cafe(zone, opened, name=f"tz {zone}")
+    # Rows of cafes that do not count: an unknown and a missing time zone (they cannot be
+    # dated), and a cafe row without a name (invalid like any row with a required column unset).
+    for zone, name in (("Mars/Olympus_Mons", "tz"), (None, "tz"), ("UTC", None)):
+        ghost = src.cafe(zone, opened, name=name)
         for day in EDGE_DATES:
             at = datetime.combine(day, time(12), tzinfo=UTC)
             src.item(src.order(ghost, at), "Latte", 1, "3.00")
             src.call(ghost, at)
             src.review(ghost, at, 1)
             src.reservation(ghost, at)
-        cafes[f"zone {zone}"] = ghost
+        cafes[f"{name} {zone}"] = ghost
 
     _invalid_rows(src, cafes)
     return EdgeScenario(src, EDGE_DATES, cafes)
