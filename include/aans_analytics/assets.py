@@ -1,4 +1,4 @@
-"""The Assets the pipeline produces: one per analytics table, so other DAGs can be scheduled on them."""
+"""The Assets the pipeline produces: one per analytics table, for DAGs scheduled on them."""
 
 from airflow.sdk import Asset
 

@@ -47,7 +47,7 @@ def connection_uri(data_dir: Path, database: str = DEFAULT_DATABASE) -> str:
 
 
 def _checked(database: str) -> str:
-    # The name is ours (a constant or a test's fixed prefix), never user input; refuse anything else.
+    # The name is ours (a constant or a test's prefix), never user input; refuse anything else.
     if not database.replace("_", "").isalnum():
         raise ValueError(f"Unexpected database name {database!r}")
     return database

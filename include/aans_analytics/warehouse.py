@@ -1,4 +1,4 @@
-"""Creates and migrates schema `analytics`: the files of `sql/migrations/`, applied once each, in order.
+"""Creates and migrates schema `analytics`: `sql/migrations/*.sql`, applied once each, in order.
 
 Several runs may start at once on an empty database (a backfill runs days in parallel), so the
 migration holds an advisory lock and every file is applied in its own transaction.
@@ -35,7 +35,9 @@ def migrate(conn: Any) -> list[str]:
                 if path.stem in done:
                     continue
                 cur.execute(path.read_text(encoding="utf-8"))
-                cur.execute("insert into analytics.schema_migrations (name) values (%s)", (path.stem,))
+                cur.execute(
+                    "insert into analytics.schema_migrations (name) values (%s)", (path.stem,)
+                )
                 conn.commit()
                 applied.append(path.stem)
                 log.info("Applied migration %s", path.stem)
