@@ -94,9 +94,6 @@ ANALYTICS_VALUES: dict[str, tuple[str, ...]] = {
 DENSE_TABLES = ("order_analytics", "call_metrics", "customer_satisfaction", "reservation_analytics")
 
 
-# --- reading ---------------------------------------------------------------------------------
-
-
 def read_source(conn: Any) -> dict[str, list[Row]]:
     """Every row of the six app tables, as dicts; timestamps come back as aware datetimes."""
     source: dict[str, list[Row]] = {}
@@ -131,9 +128,6 @@ def read_analytics(conn: Any, day: date | None = None) -> dict[str, Table]:
             result[table] = rows
     conn.rollback()
     return result
-
-
-# --- rules -----------------------------------------------------------------------------------
 
 
 def pg_round(value: Fraction, places: int = 0) -> Decimal:
@@ -219,9 +213,6 @@ def reservation_is_valid(row: Row, cafes: Mapping[str, Cafe]) -> bool:
         and row["status"] in RESERVATION_STATUSES
         and row["party_size"] >= 1
     )
-
-
-# --- the computation -------------------------------------------------------------------------
 
 
 @dataclass
@@ -382,15 +373,6 @@ def compute_day(source: Mapping[str, list[Row]], day: date) -> dict[str, Table]:
         )
         result["call_metrics_hourly"].update(_hourly_rows(cafe.id, day, calls))
     result["menu_item_sales"] = _item_rows(source, day_rows, day)
-    return result
-
-
-def compute_days(source: Mapping[str, list[Row]], days: Iterable[date]) -> dict[str, Table]:
-    """The union of `compute_day` over several dates."""
-    result: dict[str, Table] = {table: {} for table in ANALYTICS_KEYS}
-    for day in days:
-        for table, rows in compute_day(source, day).items():
-            result[table].update(rows)
     return result
 
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import random
 import uuid
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
@@ -26,8 +25,8 @@ LAST_MICROSECOND = time(23, 59, 59, 999_999)
 def at_local(zone: str, day: date, clock: time = time(0), fold: int = 0) -> datetime:
     """The UTC instant of a local wall-clock time; `fold=1` picks the second of a repeated hour.
 
-    A wall time that a spring-forward skips is read with the offset before the change, the way
-    PostgreSQL reads it (02:30 on New York's spring-forward day is 07:30 UTC).
+    A wall time that a spring-forward skips is read with the offset before the change (02:30 on
+    New York's spring-forward day is 07:30 UTC, 03:30 local).
     """
     local = datetime.combine(day, clock, tzinfo=ZoneInfo(zone)).replace(fold=fold)
     return local.astimezone(UTC)
@@ -156,14 +155,12 @@ class Source:
         conn.commit()
 
 
-# --- the edge-case scenario ------------------------------------------------------------------
-
 # Business dates of the edge scenario: each is a daylight-saving change somewhere.
 SPRING_NEW_YORK = date(2026, 3, 8)  # New York and St John's spring forward at 02:00
 SPRING_LONDON = date(2026, 3, 29)  # London springs forward at 01:00
 FALL_ADELAIDE = date(2026, 4, 5)  # Adelaide falls back at 03:00, Chatham at 03:45
 FALL_LONDON = date(2026, 10, 25)  # London falls back at 02:00
-FALL_NEW_YORK = date(2026, 11, 1)  # New York and St John's fall back at 02:00 (St John's too)
+FALL_NEW_YORK = date(2026, 11, 1)  # New York and St John's fall back at 02:00
 EDGE_DATES = (SPRING_NEW_YORK, SPRING_LONDON, FALL_ADELAIDE, FALL_LONDON, FALL_NEW_YORK)
 
 EDGE_ZONES = (
@@ -376,8 +373,6 @@ def _invalid_rows(src: Source, cafes: dict[str, str]) -> None:
             src.item(invalid_order, "Chai", 1, "99.00")
 
 
-# --- the random scenario ---------------------------------------------------------------------
-
 RANDOM_ZONES = (
     "Australia/Adelaide",
     "Asia/Kolkata",
@@ -436,6 +431,13 @@ _INVALID: dict[str, tuple[tuple[str, Any], ...]] = {
         ("party_size", None),
         ("status", "waitlisted"),
     ),
+}
+
+_DATED_BY = {
+    "orders": "created_at",
+    "calls": "started_at",
+    "reviews": "created_at",
+    "reservations": "reserved_for",
 }
 
 
@@ -543,7 +545,7 @@ def _break_rows(
         if table == "order_items":
             candidates = [r for r in rows if r["order_id"] in orders_on_days]
         else:
-            stamp = "reserved_for" if table == "reservations" else SOURCE_COLUMNS[table][2]
+            stamp = _DATED_BY[table]
             candidates = [r for r in rows if r[stamp].astimezone(UTC).date() in days]
         for row in rng.sample(candidates, count):
             column, value = rng.choice(kinds)
@@ -553,15 +555,6 @@ def _break_rows(
         broken[table] = count
     return broken
 
-
-def dates_between(first: date, last: date) -> Iterable[date]:
-    day = first
-    while day <= last:
-        yield day
-        day += timedelta(days=1)
-
-
-# --- running the DAG -------------------------------------------------------------------------
 
 DAG_FILE = Path(__file__).resolve().parents[1] / "dags" / "analytics_daily.py"
 
