@@ -222,10 +222,7 @@ def _read_batch(
         frame = _frame(conn, sql, params)
         frame[DATED] = frame[dating_column].notna()
         frames[table] = frame
-    order_ids = [value for value in frames["orders"]["id"].dropna().unique()]
-    frames["order_items"] = _frame(
-        conn, load_sql("quality/source_order_items"), {"order_ids": order_ids}
-    )
+    frames["order_items"] = _order_items(conn, frames["orders"])
     for table in OUTPUT_TABLES:
         frames[table] = _frame(conn, load_sql(f"quality/output_{table}"), {"batch_id": batch_id})
 
@@ -233,6 +230,32 @@ def _read_batch(
         cur.execute("select count(*) from analytics_work.scope where batch_id = %s", (batch_id,))
         (scope_rows,) = cur.fetchone()
     return frames, {"scope_rows": int(scope_rows)}
+
+
+def _order_items(conn: Any, orders: Any) -> Any:
+    """Items of the checked orders, plus orphan items among the ids the dated orders' items span.
+
+    Undated orders are left out of the span: they may be of any day, and would stretch it.
+    """
+    import pandas as pd
+
+    items = _frame(
+        conn,
+        load_sql("quality/source_order_items"),
+        {"order_ids": list(orders["id"].dropna().unique())},
+    )
+    dated_orders = set(orders.loc[orders[DATED], "id"].dropna())
+    span = items.loc[items["order_id"].isin(dated_orders), "id"].dropna()
+    if span.empty:
+        return items
+    orphans = _frame(
+        conn,
+        load_sql("quality/source_orphan_items"),
+        {"first_id": int(span.min()), "last_id": int(span.max())},
+    )
+    frame = pd.concat([items, orphans], ignore_index=True)
+    frame[ROW_KEY] = range(len(frame))
+    return frame
 
 
 def _frame(conn: Any, sql: str, params: Mapping[str, Any]) -> Any:

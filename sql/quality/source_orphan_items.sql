@@ -1,0 +1,20 @@
+-- Grain: one row per order item whose order does not exist, among the item ids that the items of
+-- the batch's dated orders span. Replaces: nothing; a read for the gate.
+-- Items carry no timestamp, so an orphan can only be placed by its id: the app appends items in
+-- id order, so orphans written during the day lie among the day's item ids.
+
+select
+    i.id,
+    i.order_id,
+    i.item_name,
+    i.quantity,
+    i.unit_price,
+    false as is_order_found
+from public.order_items as i
+where
+    i.id between %(first_id)s and %(last_id)s
+    and not exists (
+        select 1
+        from public.orders as o
+        where o.id = i.order_id
+    )
