@@ -10,4 +10,4 @@ select
     true as is_order_found
 from public.order_items as i
 -- The orders the gate has just read; passing their ids spares a second read of orders.
-where i.order_id = any(%(order_ids)s::uuid [])
+where i.order_id = any(%(order_ids)s::uuid[])
