@@ -24,6 +24,7 @@ from typing import Any
 from uuid import UUID
 
 import yaml
+from airflow.sdk.exceptions import AirflowFailException
 
 from aans_analytics.paths import INCLUDE_DIR, LOCAL_DIR
 from aans_analytics.sqlfiles import load_sql
@@ -58,8 +59,11 @@ ROW_KEY = "_row"
 DATED = "_is_dated"
 
 
-class DataQualityError(Exception):
-    """The gate refused the batch; its message names the table, the rule and the count."""
+class DataQualityError(AirflowFailException):
+    """The gate refused the batch; its message names the table, the rule and the count.
+
+    The task fails without retrying: the same source gives the same verdict until someone fixes it.
+    """
 
 
 @dataclass(frozen=True)
