@@ -342,7 +342,10 @@ def start_ui(layout: LocalLayout, target: PostgresTarget) -> NoReturn:
     log.info("")
     sys.stdout.flush()
     sys.stderr.flush()
-    os.execve(airflow, [str(airflow), "standalone"], os.environ.copy())
+    env = os.environ.copy()
+    # Standalone starts its components as `airflow ...` from PATH: put this venv's first.
+    env["PATH"] = os.pathsep.join([str(airflow.parent), env.get("PATH", "")])
+    os.execve(airflow, [str(airflow), "standalone"], env)
 
 
 def _report(result: DemoResult, layout: LocalLayout, target: PostgresTarget) -> None:
