@@ -52,5 +52,6 @@ bench: venv ## Daily-run benchmark at the DESIGN scale (500 cafes); ARGS="--cafe
 bench-small: venv ## A quick benchmark run (50 cafes, short history) to check it works
 	$(PY) bench/daily_run.py --cafes 50 --days 30 --long-days 60 --backfill-days 5 $(ARGS)
 
-clean: down ## Stop the database and delete .local (database, Airflow home, logs); keeps .venv
+clean: ## Stop the database and delete .local (database, Airflow home, logs, bench); keeps .venv
+	@if [ -x $(PY) ]; then $(PY) -m aans_analytics.demo down; fi
 	rm -rf .local
