@@ -54,10 +54,12 @@ def analytics_daily() -> None:
         return pipeline.stage_business_day(logical_date, run_id)
 
     @task
-    def validate_day(batch_id: str, logical_date=None, run_id=None, params=None) -> dict:
+    def validate_day(batch_id: str, logical_date=None, run_id=None, dag_run=None) -> dict:
         from aans_analytics import pipeline
 
-        return pipeline.validate_business_day(batch_id, logical_date, run_id, params)
+        # This run's own conf: the DAG-level params object outlives a run in the same process.
+        conf = dag_run.conf or {}
+        return pipeline.validate_business_day(batch_id, logical_date, run_id, conf)
 
     @task(outlets=DAILY_ASSETS)
     def publish_day(batch_id: str, audit: dict, logical_date=None) -> None:

@@ -52,13 +52,13 @@ def stage_business_day(logical_date: datetime | None, run_id: str) -> str:
 
 
 def validate_business_day(
-    batch_id: str, logical_date: datetime | None, run_id: str, params: dict[str, Any] | None
+    batch_id: str, logical_date: datetime | None, run_id: str, conf: dict[str, Any] | None
 ) -> dict[str, Any]:
     """Run the quality gate on the staged day; raise when the day must not be published."""
     from aans_analytics import quality
 
     business_date = business_date_of(logical_date)
-    overrides = (params or {}).get("max_invalid_share")
+    overrides = (conf or {}).get("max_invalid_share")
     with warehouse_connection() as conn:
         report = quality.audit_batch(conn, batch_id, business_date, run_id, overrides)
     return report.summary()

@@ -336,8 +336,15 @@ def test_a_cafe_with_an_unknown_time_zone_refuses_the_day(day):
 
     assert published(db) == before
     assert results(db, "cafes")["timezone_known"][1:] == (1, [NEW_YORK], "refused")
-    # Its orders are now orders of an unusable cafe.
-    assert results(db, "orders")["cafe_known"][1] == ROWS // 2
+    # Its orders are now orders of an unusable cafe, looked for in the UTC day of the date.
+    in_utc_day = db.query(
+        "select count(*) from orders where cafe_id = %s"
+        " and created_at >= %s::timestamp at time zone 'UTC'"
+        " and created_at < (%s::date + 1)::timestamp at time zone 'UTC'",
+        (NEW_YORK, BUSINESS_DATE, BUSINESS_DATE),
+    )[0][0]
+    assert 0 < in_utc_day < ROWS // 2
+    assert results(db, "orders")["cafe_known"][1] == in_utc_day
 
 
 def test_a_day_where_every_review_is_invalid_is_refused(day):
