@@ -10,29 +10,29 @@ Turns one business day of the AANS app's data into the per-cafe daily analytics 
   `data_quality_results`.
 - **Grain**: one row per cafe and local date (per hour or menu item for the sparse tables). A run
   whose logical date is D produces business date D: each cafe's own local day D, in its time zone.
-- **Schedule**: daily at 12:30 UTC for the day before, once the last time zone (UTC-12) has finished
-  day D. Backfills from the UI run the same tasks for each date of the range.
+- **Schedule**: one run per UTC date D, created at D+1 00:00 UTC. `stage_day` is a sensor: it
+  waits (rescheduling itself, holding no worker) until every cafe's local day D has ended, then
+  stages. A backfill from the UI over dates A to B runs business dates A to B; past days start at
+  once.
 - **Flow**: `stage_day` aggregates the day into `analytics_work`; `validate_day` runs the Great
   Expectations gate on the day's source rows and the staged output and records every result;
   `publish_day` swaps the day in, in one transaction. A refused day leaves the published rows of
   that day exactly as they were. Re-running a day replaces it with what the source says now.
 - **Params**: `max_invalid_share`, a number or a per-table mapping, overrides the gate's
-  thresholds (`include/expectations/thresholds.yaml`) for one run.
+  thresholds (`threshold` in `include/expectations/source/*.yaml`) for one run.
 """
 
 from datetime import datetime, timedelta
 
-from airflow.sdk import dag, task
-from airflow.timetables.trigger import CronTriggerTimetable
+from airflow.sdk import CronDataIntervalTimetable, PokeReturnValue, dag, task
 
 from aans_analytics.assets import DAILY_ASSETS
 from aans_analytics.dag_defaults import PROJECT_TAG, default_args
 
-# Fires at 12:30 UTC on D+1, when the westernmost zone (UTC-12) has ended day D; the interval
-# reaches back to D 00:00 UTC, which becomes the run's logical date, so logical date D = day D.
-SCHEDULE = CronTriggerTimetable(
-    "30 12 * * *", timezone="UTC", interval=timedelta(hours=36, minutes=30)
-)
+# One interval per UTC date: its start, D 00:00 UTC, is the run's logical date, so logical date D
+# is business date D for the scheduler, `airflow dags test` and backfills alike, and a backfill's
+# date range names business dates. Cafes west of UTC finish D later: stage_day waits for them.
+SCHEDULE = CronDataIntervalTimetable("0 0 * * *", timezone="UTC")
 
 
 @dag(
@@ -47,11 +47,15 @@ SCHEDULE = CronTriggerTimetable(
     params={"max_invalid_share": None},
 )
 def analytics_daily() -> None:
-    @task
-    def stage_day(logical_date=None, run_id=None) -> str:
+    # The westernmost zone (UTC-12) ends day D at D+1 12:00 UTC, 12 hours after the run starts.
+    @task.sensor(
+        poke_interval=timedelta(minutes=20), timeout=timedelta(hours=20), mode="reschedule"
+    )
+    def stage_day(logical_date=None, run_id=None) -> PokeReturnValue:
         from aans_analytics import pipeline
 
-        return pipeline.stage_business_day(logical_date, run_id)
+        batch_id = pipeline.stage_business_day(logical_date, run_id)
+        return PokeReturnValue(is_done=batch_id is not None, xcom_value=batch_id)
 
     @task
     def validate_day(batch_id: str, logical_date=None, run_id=None, dag_run=None) -> dict:

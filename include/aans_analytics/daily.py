@@ -49,6 +49,15 @@ def batch_id_for(run_id: str, business_date: date | None = None) -> str:
     return f"{business_date.isoformat()}|{run_id}" if business_date else run_id
 
 
+def day_end(conn: Any, business_date: date) -> datetime | None:
+    """When the last cafe's local day `business_date` ends (None when there is no cafe)."""
+    with conn.cursor() as cur:
+        cur.execute(load_sql("daily/day_end"), {"date": business_date})
+        row = cur.fetchone()
+    conn.commit()
+    return row[0] if row else None
+
+
 def stage_day(conn: Any, batch_id: str, business_date: date, now: datetime) -> StageResult:
     """Stage business date `business_date` for every valid cafe; commit."""
     return _stage(

@@ -35,13 +35,21 @@ def business_date_of(logical_date: datetime | None) -> date:
     return logical_date.astimezone(UTC).date()
 
 
-def stage_business_day(logical_date: datetime | None, run_id: str) -> str:
-    """Migrate the warehouse if needed, then stage business date D; return the batch id."""
+def stage_business_day(logical_date: datetime | None, run_id: str) -> str | None:
+    """Stage business date D once every cafe's local day D has ended; return the batch id.
+
+    Returns None while some cafe's day is still going on: the task, a sensor, asks again later.
+    """
     business_date = business_date_of(logical_date)
-    batch_id = daily.batch_id_for(run_id, business_date)
+    now = datetime.now(UTC)
     with warehouse_connection() as conn:
         warehouse.migrate(conn)
-        result = daily.stage_day(conn, batch_id, business_date, datetime.now(UTC))
+        day_end = daily.day_end(conn, business_date)
+        if day_end is not None and day_end > now:
+            log.info("Business date %s ends for every cafe at %s; waiting", business_date, day_end)
+            return None
+        batch_id = daily.batch_id_for(run_id, business_date)
+        result = daily.stage_day(conn, batch_id, business_date, now)
     log.info(
         "Business date %s: %s cafe days staged, %s",
         business_date,

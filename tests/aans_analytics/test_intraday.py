@@ -135,3 +135,23 @@ def test_a_backfilled_refresh_writes_nothing(intraday):
 
     # It stopped before touching the warehouse: not even the schema was created.
     assert db.query("select to_regclass('analytics.order_analytics')") == [(None,)]
+
+
+def test_the_daily_run_waits_until_every_cafe_has_ended_its_day(app_db):
+    from aans_analytics import pipeline
+
+    app_db.query(
+        "insert into cafes values (%s, 'West', 'Pacific/Pago_Pago', '2025-01-01')", (CAFE,)
+    )
+    today = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+
+    # Pago Pago (UTC-11) ends today's UTC date at 11:00 UTC tomorrow: not yet.
+    assert pipeline.stage_business_day(today, "manual__wait") is None
+    assert app_db.query("select count(*) from analytics_work.scope") == [(0,)]
+
+    # Two days ago has ended everywhere.
+    batch = pipeline.stage_business_day(today - timedelta(days=2), "manual__wait")
+    assert batch is not None
+    assert app_db.query(
+        "select count(*) from analytics_work.scope where batch_id = %s", (batch,)
+    ) == [(1,)]

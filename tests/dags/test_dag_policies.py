@@ -82,20 +82,26 @@ def test_task_ids_read_verb_object(dagbag):
             assert len(words) >= 2 and task.task_id.islower(), f"{dag.dag_id}.{task.task_id}"
 
 
-def test_a_daily_run_is_scheduled_once_every_zone_has_ended_its_day(dagbag):
+def test_a_daily_run_has_its_business_date_as_logical_date_and_waits_for_every_zone(dagbag):
     from datetime import UTC, datetime
 
+    from airflow.serialization.decoders import decode_timetable
+    from airflow.serialization.encoders import encode_timetable
+
     dag = dagbag.dags["analytics_daily"]
-    info = dag.timetable.next_dagrun_info(
+    # The scheduler's view of the timetable: what the DAG serialises to.
+    timetable = decode_timetable(encode_timetable(dag.timetable))
+    info = timetable.next_dagrun_info(
         last_automated_data_interval=None,
         restriction=_restriction(datetime(2026, 11, 5, tzinfo=UTC)),
     )
-    # The run for business date D has D at midnight UTC as its logical date, and may start only
-    # once the westernmost zone (UTC-12) has ended D, at D+1 12:00 UTC.
-    business_date = info.logical_date
-    assert (business_date.hour, business_date.minute) == (0, 0)
-    assert info.run_after >= business_date + timedelta(days=1, hours=12)
-    assert info.run_after <= business_date + timedelta(days=2)
+    # The run of business date D: logical date D at midnight UTC, created when D ends in UTC;
+    # its first task then waits, without holding a worker, until every cafe has ended D.
+    assert info.logical_date == datetime(2026, 11, 5, tzinfo=UTC)
+    assert info.run_after == datetime(2026, 11, 6, tzinfo=UTC)
+    stage = dag.get_task("stage_day")
+    assert stage.mode == "reschedule"
+    assert stage.timeout >= timedelta(hours=12).total_seconds()
 
 
 def _restriction(earliest):
