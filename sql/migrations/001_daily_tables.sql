@@ -149,10 +149,14 @@ create unlogged table analytics_work.menu_item_sales (
     like analytics.menu_item_sales including defaults
 );
 
-create index scope_batch_idx on analytics_work.scope (batch_id);
-create index order_analytics_batch_idx on analytics_work.order_analytics (batch_id);
-create index call_metrics_batch_idx on analytics_work.call_metrics (batch_id);
-create index call_metrics_hourly_batch_idx on analytics_work.call_metrics_hourly (batch_id);
-create index customer_satisfaction_batch_idx on analytics_work.customer_satisfaction (batch_id);
-create index reservation_analytics_batch_idx on analytics_work.reservation_analytics (batch_id);
-create index menu_item_sales_batch_idx on analytics_work.menu_item_sales (batch_id);
+-- Publishing matches staged and published rows by batch and key: index both ways.
+create index order_analytics_batch_idx on analytics_work.order_analytics (batch_id, cafe_id, date);
+create index call_metrics_batch_idx on analytics_work.call_metrics (batch_id, cafe_id, date);
+create index call_metrics_hourly_batch_idx
+on analytics_work.call_metrics_hourly (batch_id, cafe_id, date, hour);
+create index customer_satisfaction_batch_idx
+on analytics_work.customer_satisfaction (batch_id, cafe_id, date);
+create index reservation_analytics_batch_idx
+on analytics_work.reservation_analytics (batch_id, cafe_id, date);
+create index menu_item_sales_batch_idx
+on analytics_work.menu_item_sales (batch_id, cafe_id, date, item_name);
