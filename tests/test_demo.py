@@ -71,9 +71,15 @@ def demo_dir() -> Iterator[Path]:
     # A short path: the server's socket lives in it and socket paths are limited to 107 bytes.
     folder = Path(tempfile.mkdtemp(prefix="aans-demo-"))
     yield folder
-    from aans_analytics import embedded
-
-    embedded.stop_server(folder / "pgdata")
+    # Stopped through the demo's own `down`, in a process of its own like the server's start.
+    stopped = subprocess.run(
+        [sys.executable, "-m", "aans_analytics.demo", "down", "--local-dir", str(folder)],
+        env={**os.environ, "PYTHONPATH": str(ROOT / "include")},
+        capture_output=True,
+        timeout=60,
+    )
+    assert stopped.returncode == 0
+    assert not (folder / "pgdata" / "postmaster.pid").exists()
     shutil.rmtree(folder, ignore_errors=True)
 
 
