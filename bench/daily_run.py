@@ -22,6 +22,7 @@ runs of the same size. Then, in one run, it measures and prints:
 """
 
 import argparse
+import atexit
 import json
 import os
 import resource
@@ -437,6 +438,7 @@ def main(argv: list[str] | None = None) -> int:
         os.dup2(sink.fileno(), 2)
     say(f"Logs of Airflow, Great Expectations and PostgreSQL: {log_file}")
     home = Path(tempfile.mkdtemp(prefix="aans-bench-"))
+    atexit.register(shutil.rmtree, home, ignore_errors=True)
     # Airflow reads its configuration once, at first import, which the gate's modules trigger.
     airflow_environment(tenant_name(args.cafes, args.days, args.seed), home)
     say(f"Business date D = {BUSINESS_DATE}; tenants of {args.cafes} cafes in {pgdata}")
@@ -507,7 +509,6 @@ def main(argv: list[str] | None = None) -> int:
     say(f"\nPeak RSS of this Python process: {python_peak_mb():.0f} MB")
     if args.json:
         args.json.write_text(json.dumps(figures, indent=2, default=str))
-    shutil.rmtree(home, ignore_errors=True)
     return 0
 
 
