@@ -17,15 +17,15 @@ from aans_analytics.sqlfiles import load_sql, statements
 log = logging.getLogger(__name__)
 
 # The staged tables, in publish order; these names are the only identifiers put into SQL.
-WORK_TABLES = (
+STAGED_TABLES = (
     "order_analytics",
     "menu_item_sales",
     "call_metrics",
     "call_metrics_hourly",
     "customer_satisfaction",
     "reservation_analytics",
-    "scope",
 )
+WORK_TABLES = (*STAGED_TABLES, "scope")
 # One statement per source table; each fills the analytics tables built from that source.
 AGGREGATIONS = ("daily/orders", "daily/calls", "daily/reviews", "daily/reservations")
 # Every publisher takes this lock, so a provisional refresh and a daily run never interleave.
@@ -126,11 +126,16 @@ def _stage(conn: Any, batch_id: str, scope_sql: str, params: dict[str, Any]) -> 
             )
         cur.execute(load_sql(scope_sql), params)
         cafe_days = cur.rowcount
+        # The work tables fill and empty with every batch: fresh statistics keep the planner
+        # from judging a batch of thousands of rows by an empty table.
+        cur.execute("analyze analytics_work.scope")
         for name in AGGREGATIONS:
             cur.execute(load_sql(name), {"batch_id": batch_id})
             result = cur.fetchone()
             assert cur.description is not None and result is not None
             rows.update(zip((col.name for col in cur.description), result, strict=True))
+        for table in STAGED_TABLES:
+            cur.execute(f"analyze analytics_work.{table}")
     conn.commit()
     seconds = time.monotonic() - started
     log.info(

@@ -67,7 +67,8 @@ order_totals as (
     group by scope.cafe_id, scope.date, scope.is_final, scope.complete_through
 ),
 
--- Only items of orders that order_analytics counts: valid and not cancelled.
+-- Only items of orders that order_analytics counts: valid and not cancelled. Lateral, so each
+-- order probes the order_id index: a hash join would scan every item of the table's history.
 valid_items as (
     select
         vo.cafe_id,
@@ -77,14 +78,21 @@ valid_items as (
         i.quantity,
         i.unit_price
     from valid_orders as vo
-    inner join public.order_items as i
-        on vo.order_id = i.order_id
-    where
-        vo.status <> 'cancelled'
-        and i.id is not null
-        and i.item_name is not null
-        and i.quantity >= 1
-        and i.unit_price >= 0
+    cross join
+        lateral (
+            select
+                i.item_name,
+                i.quantity,
+                i.unit_price
+            from public.order_items as i
+            where
+                i.order_id = vo.order_id
+                and i.id is not null
+                and i.item_name is not null
+                and i.quantity >= 1
+                and i.unit_price >= 0
+        ) as i
+    where vo.status <> 'cancelled'
 ),
 
 inserted_orders as (
