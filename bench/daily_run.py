@@ -44,6 +44,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT / "include"), str(ROOT)]
 
 from aans_analytics import daily, embedded  # noqa: E402  (needs the path above)
+from aans_analytics.demo import stop_database  # noqa: E402
 from aans_analytics.paths import LOCAL_DIR  # noqa: E402
 from aans_analytics.sqlfiles import load_sql  # noqa: E402
 
@@ -437,8 +438,10 @@ def main(argv: list[str] | None = None) -> int:
         os.dup2(sink.fileno(), 1)
         os.dup2(sink.fileno(), 2)
     say(f"Logs of Airflow, Great Expectations and PostgreSQL: {log_file}")
-    home = Path(tempfile.mkdtemp(prefix="aans-bench-"))
+    home = Path(tempfile.mkdtemp(prefix="aans-daily-bench-"))
     atexit.register(shutil.rmtree, home, ignore_errors=True)
+    # The tenants stay on disk for the next run; the server does not outlive the benchmark.
+    atexit.register(stop_database, pgdata)
     # Airflow reads its configuration once, at first import, which the gate's modules trigger.
     airflow_environment(tenant_name(args.cafes, args.days, args.seed), home)
     say(f"Business date D = {BUSINESS_DATE}; tenants of {args.cafes} cafes in {pgdata}")
