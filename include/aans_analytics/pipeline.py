@@ -18,7 +18,7 @@ log = logging.getLogger(__name__)
 
 @contextmanager
 def warehouse_connection() -> Iterator[Any]:
-    """A psycopg2 connection of `aans_postgres`, closed afterwards."""
+    """A connection of `aans_postgres` (psycopg 3, from the provider's hook), then closed."""
     from airflow.providers.postgres.hooks.postgres import PostgresHook
 
     conn = PostgresHook(postgres_conn_id=POSTGRES_CONN_ID).get_conn()
