@@ -348,6 +348,9 @@ def _rule_result(suite: Suite, rule: Rule, result: Any, rows: int) -> RuleResult
 def _example(value: Any) -> str:
     if value is None or value != value:  # NULL arrives as None or NaN
         return "(null)"
+    if isinstance(value, float) and value.is_integer():
+        # A bigint id column holding a NULL becomes floats in pandas; show the id as written.
+        return str(int(value))
     return str(value)
 
 
