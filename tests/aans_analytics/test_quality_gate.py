@@ -303,12 +303,16 @@ def test_an_order_item_without_its_order_is_recorded(day):
     # Its id lies among the day's item ids, where the app would have appended it.
     db.query(
         "update order_items set id = id * 10;"
-        "insert into order_items values (55, gen_random_uuid(), 'ghost', 1, 5.00)"
+        "insert into order_items values (55, gen_random_uuid(), 'ghost', 1, 5.00);"
+        # An item without an id as well: the id column then holds a NULL among its integers.
+        "insert into order_items select null, id, 'no id', 1, 5.00 from orders limit 1"
     )
 
     assert run() == "success"
 
-    assert results(db, "order_items")["order_exists"][1:] == (1, ["55"], "warning")
+    recorded = results(db, "order_items")
+    assert recorded["order_exists"][1:] == (1, ["55"], "warning")
+    assert recorded["id_present"][1:] == (1, ["(null)"], "warning")
 
 
 def test_a_duplicated_primary_key_is_recorded(day):
