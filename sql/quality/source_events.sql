@@ -57,6 +57,9 @@ cross join lateral (
 
 union all
 
+-- Limitation: a row of an unknown cafe has no time zone to date it by, so it is looked for in
+-- the window's UTC bounds (the business date's UTC day); the gate of a neighbouring date may see
+-- it instead. It never counts in an aggregate either way.
 select
     {columns},
     false as is_cafe_known

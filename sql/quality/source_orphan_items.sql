@@ -1,7 +1,9 @@
 -- Grain: one row per order item whose order does not exist, among the item ids that the items of
 -- the batch's dated orders span. Replaces: nothing; a read for the gate.
--- Items carry no timestamp, so an orphan can only be placed by its id: the app appends items in
--- id order, so orphans written during the day lie among the day's item ids.
+-- Limitation: items carry no timestamp, so an orphan can only be placed by its id. The app
+-- appends items in id order, so orphans written during the day lie among the day's item ids; one
+-- near the edge of a span may be reported by two neighbouring days, or by none. Acceptable: they
+-- never count in any aggregate, and finding them exactly would scan every item of the history.
 
 select
     i.id,
